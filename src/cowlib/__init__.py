@@ -1,0 +1,1 @@
+"""cowlib: a model of Linux anonymous copy-on-write (being written)."""
