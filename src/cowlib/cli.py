@@ -1,0 +1,144 @@
+"""The cowlib command, OSTEP style: list, run, quiz, explore, lab.
+
+Every run echoes its parameters first; usage errors exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .actions import USAGE, random_actions, run_actions, split_actions
+from .errors import CowError
+from .policy import NEWEST, PRESETS, RULES, Policy, get_policy
+from .scenarios import SCENARIOS, Outcome, scenario
+from .trace import trace_to_json
+from .view.text import render_trace
+
+
+def _policies(name: str, without: list[str]) -> list[Policy]:
+    base = list(PRESETS.values()) if name == "all" else [get_policy(name)]
+    return [p.without(*without) if without else p for p in base]
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    print("scenarios:")
+    for s in SCENARIOS.values():
+        print(f"  {s.name:<4} {s.title}")
+    print("presets:")
+    for name in PRESETS:
+        print(f"  {name}")
+    print("rules (for --without):")
+    for key, rule in RULES.items():
+        print(f"  {key}  {rule.summary}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if bool(args.scenario) == bool(args.actions):
+        raise CowError("give a SCENARIO name or -A ACTIONS (not both)")
+    actions = scenario(args.scenario).actions if args.scenario else args.actions
+    policies = _policies(args.policy, args.without)
+    print(f"cowlib run: {'scenario=' + args.scenario if args.scenario else 'actions'} "
+          f"policy={args.policy}" + (f" without={','.join(args.without)}" if args.without else "")
+          + f"\n  -A \"{'; '.join(split_actions(actions))}\"")
+    worst = 0
+    for policy in policies:
+        k = run_actions(actions, policy)
+        outcome = Outcome.of(k)
+        if args.json:
+            print(trace_to_json(k.trace, policy=policy.name))
+            continue
+        print(f"\n=== {policy.name} ===")
+        print(render_trace(k.trace, full=not args.brief))
+        print(f"--- {policy.name}: violations: "
+              f"{', '.join(sorted(outcome.violations)) or 'none'}; COW decisions: "
+              f"{', '.join(outcome.decisions) or 'none'}")
+        if args.scenario and (expect := scenario(args.scenario).expected(policy)):
+            problems = outcome.mismatches(expect)
+            print("--- matches the expected outcome" if not problems
+                  else "--- DIFFERS from the expected outcome: " + "; ".join(problems))
+            worst = max(worst, bool(problems))
+    return worst
+
+
+def quiz_actions(seed: int, length: int, pages: int) -> list[str]:
+    """The first random sequence from seed on whose outcome the presets disagree."""
+    for attempt in range(200):
+        actions = random_actions(seed * 1000 + attempt, length, pages)
+        outcomes = {Outcome.of(run_actions(actions, p)).violations for p in PRESETS.values()}
+        if len(outcomes) > 1:
+            return actions
+    return actions
+
+
+def cmd_quiz(args: argparse.Namespace) -> int:
+    actions = quiz_actions(args.seed, args.length, args.pages)
+    print(f"cowlib quiz: seed={args.seed} length={args.length} pages={args.pages}")
+    print(f"  -A \"{'; '.join(actions)}\"\n")
+    for a in actions:
+        print(f"  {a}")
+    print("\nUnder which presets does this leak, lose a write or break a pin?")
+    if not args.compute:
+        print("(run again with -c to see the answers)")
+        return 0
+    for policy in PRESETS.values():
+        o = Outcome.of(run_actions(actions, policy))
+        print(f"  {policy.name:<14} {', '.join(sorted(o.violations)) or 'correct':<28} "
+              f"COW: {', '.join(o.decisions) or '-'}")
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from . import lab
+    return lab.main(args.rest)
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from . import explore
+    return explore.main(args.rest)
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="cowlib", description="Linux COW and pinned pages, modelled by kernel era.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="actions language:\n" + USAGE)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="scenarios, presets and rules").set_defaults(fn=cmd_list)
+    run = sub.add_parser("run", help="run a scenario or an action list and print the trace")
+    run.add_argument("scenario", nargs="?", help="S1 .. S13, R2 (see cowlib list)")
+    run.add_argument("-A", "--actions", help='e.g. "P:mmap 1; P:write 0 X; P:fork C"')
+    run.add_argument("-p", "--policy", default=NEWEST, help="a preset, or 'all'")
+    run.add_argument("-w", "--without", action="append", default=[], choices=list(RULES),
+                     help="turn one of Linus's rules off (repeatable)")
+    run.add_argument("-b", "--brief", action="store_true", help="steps only, no tables")
+    run.add_argument("--json", action="store_true", help="the trace as JSON")
+    run.set_defaults(fn=cmd_run)
+    quiz = sub.add_parser("quiz", help="a random scenario: predict, then check with -c")
+    quiz.add_argument("-s", "--seed", type=int, default=0)
+    quiz.add_argument("-n", "--length", type=int, default=8)
+    quiz.add_argument("--pages", type=int, default=1, choices=(1, 2))
+    quiz.add_argument("-c", "--compute", action="store_true", help="print the answers")
+    quiz.set_defaults(fn=cmd_quiz)
+    for name, fn, text in (("lab", cmd_lab, "run the experiments on this machine's kernel"),
+                           ("explore", cmd_explore, "search for minimal counterexamples")):
+        p = sub.add_parser(name, help=text, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(fn=fn)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = parser()
+    args = ap.parse_args(argv)
+    try:
+        return args.fn(args)
+    except CowError as e:
+        print(f"cowlib {args.cmd}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The trace: one frozen Snapshot per step. Views only ever render a trace.
+
+A Step carries the operation (as Python and as a replayable action), the kernel's
+explanation of every decision it made, the COW decision classes, what a read returned,
+and the violations the oracle found in that step.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class PteView:
+    addr: int
+    kind: str  # "present" | "zero" | "swap"
+    target: int  # pfn, or swap slot for kind == "swap"
+    write: bool
+    swp_exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class ProcView:
+    name: str
+    pid: int
+    alive: bool
+    forking: bool
+    has_pinned: bool
+    write_protect_seq: int
+    vmas: tuple[tuple[int, int, bool], ...]
+    ptes: tuple[PteView, ...]
+
+
+@dataclass(frozen=True)
+class PageView:
+    pfn: int
+    value: str
+    refcount: int
+    mapcount: int
+    pincount: int
+    anon_exclusive: bool
+    swapcache: int | None
+    lru: bool
+    lru_batch: bool
+    zero: bool = False
+
+    @property
+    def maybe_pinned(self) -> bool:
+        from .page import GUP_PIN_COUNTING_BIAS
+        return self.refcount >= GUP_PIN_COUNTING_BIAS
+
+
+@dataclass(frozen=True)
+class HolderView:
+    name: str
+    kind: str  # "pipe" | "ref" | "pin"
+    owner: str
+    addr: int
+    pfn: int | None
+    write: bool
+    live: bool
+
+
+@dataclass(frozen=True)
+class SlotView:
+    slot: int
+    count: int
+    value: str
+    cache: int | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    policy: str
+    procs: tuple[ProcView, ...]
+    pages: tuple[PageView, ...]
+    holders: tuple[HolderView, ...]
+    swap: tuple[SlotView, ...]
+
+    def page(self, pfn: int) -> PageView | None:
+        return next((p for p in self.pages if p.pfn == pfn), None)
+
+    def proc(self, name: str) -> ProcView | None:
+        return next((p for p in self.procs if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str  # "leak" | "lost-write" | "stale-pin" | "accounting"
+    step: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.upper()} (step {self.step}): {self.message}"
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int
+    op: str  # Python form, e.g. "C.vmsplice(0x10000) -> pipe1"
+    action: str  # replayable action, e.g. "C:vmsplice 0"
+    explain: str  # one line per kernel decision
+    snapshot: Snapshot
+    violations: tuple[Violation, ...] = ()
+    decisions: tuple[str, ...] = ()  # COW classes decided in this step
+    result: str | None = None  # what a read returned
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def trace_to_json(trace: list[Step], **extra: object) -> str:
+    """The whole trace as JSON (deterministic key order)."""
+    return json.dumps({**extra, "steps": [s.to_dict() for s in trace]}, sort_keys=True)

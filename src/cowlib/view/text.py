@@ -1,0 +1,82 @@
+"""Fixed-width text view: one table per step, deterministic (the CLI and nbval use it)."""
+
+from __future__ import annotations
+
+from ..trace import PageView, ProcView, Snapshot, Step
+
+
+def flags(page: PageView) -> str:
+    """Short page flags: AE = PageAnonExclusive, SC = swap cache, LRU / batch, pinned?"""
+    out = []
+    if page.zero:
+        return "zero-page"
+    if page.anon_exclusive:
+        out.append("AE")
+    if page.swapcache is not None:
+        out.append(f"SC:{page.swapcache}")
+    out.append("batch" if page.lru_batch else "LRU" if page.lru else "")
+    if page.maybe_pinned:
+        out.append("maybe-pinned")
+    return " ".join(f for f in out if f)
+
+
+def _proc_line(p: ProcView) -> str:
+    state = ["exited" if not p.alive else "", "in fork()" if p.forking else "",
+             "MMF_HAS_PINNED" if p.has_pinned else "",
+             f"write_protect_seq={p.write_protect_seq}" if p.write_protect_seq else ""]
+    return f"  {p.name} (pid {p.pid})" + "".join(f"  [{s}]" for s in state if s)
+
+
+def _pte(kind: str, target: int, write: bool, swp_exclusive: bool) -> str:
+    if kind == "swap":
+        return f"swap slot {target}" + (" (exclusive)" if swp_exclusive else "")
+    page = "zero page" if kind == "zero" else f"pfn {target}"
+    return f"{page:<10} {'rw' if write else 'r-'}"
+
+
+def render_snapshot(snap: Snapshot) -> str:
+    lines = ["processes and PTEs"]
+    for p in snap.procs:
+        lines.append(_proc_line(p))
+        for start, end, write in p.vmas:
+            lines.append(f"    vma {start:#x}-{end:#x} {'rw-p' if write else 'r--p'}")
+        for pte in p.ptes:
+            lines.append(f"    {pte.addr:#x} -> "
+                         + _pte(pte.kind, pte.target, pte.write, pte.swp_exclusive))
+    lines.append("pages")
+    lines.append(f"  {'pfn':>4}  {'value':<10} {'ref':>5} {'map':>4} {'pin':>4}  flags")
+    for pg in snap.pages:
+        ref = "-" if pg.zero else str(pg.refcount)
+        lines.append(f"  {pg.pfn:>4}  {pg.value!r:<10} {ref:>5} {pg.mapcount:>4} "
+                     f"{pg.pincount:>4}  {flags(pg)}".rstrip())
+    if snap.holders:
+        lines.append("holders")
+        for h in snap.holders:
+            target = f"pfn {h.pfn}" if h.pfn is not None else "(GUP-fast in flight)"
+            mode = " rw" if h.kind == "pin" and h.write else " ro" if h.kind == "pin" else ""
+            lines.append(f"  {h.name:<6} {h.kind}{mode} of {h.owner} @ {h.addr:#x} -> {target}")
+    if snap.swap:
+        lines.append("swap")
+        for s in snap.swap:
+            cache = f", swap cache pfn {s.cache}" if s.cache is not None else ""
+            lines.append(f"  slot {s.slot}: {s.count} swap PTE(s), holds {s.value!r}{cache}")
+    return "\n".join(lines)
+
+
+def render_step(step: Step) -> str:
+    head = f"[{step.index}] {step.op}"
+    body = [f"  | {line}" for line in step.explain.splitlines()]
+    bad = [f"  !! {v.kind.upper()}: {v.message}" for v in step.violations]
+    return "\n".join([head, *body, *bad, render_snapshot(step.snapshot)])
+
+
+def render_trace(trace: list[Step], full: bool = True) -> str:
+    """Every step: with full=False only the operations, explanations and violations."""
+    if full:
+        return "\n\n".join(render_step(s) for s in trace)
+    out = []
+    for s in trace:
+        out.append(f"[{s.index}] {s.op}")
+        out += [f"  | {line}" for line in s.explain.splitlines()]
+        out += [f"  !! {v.kind.upper()}: {v.message}" for v in s.violations]
+    return "\n".join(out)
