@@ -23,11 +23,11 @@ SPECIAL_PAGES = {"index.html", "genindex.html", "search.html", "py-modindex.html
 
 def built_pages() -> list[str]:
     """Chapter pages in _build/html, relative to it (empty when the book is not built)."""
+    pages = (path.relative_to(HTML) for path in HTML.rglob("*.html"))
     return sorted(
-        path.relative_to(HTML).as_posix()
-        for path in HTML.rglob("*.html")
-        if not path.relative_to(HTML).parts[0].startswith("_")
-        and path.relative_to(HTML).as_posix() not in SPECIAL_PAGES
+        page.as_posix()
+        for page in pages
+        if not page.parts[0].startswith("_") and page.as_posix() not in SPECIAL_PAGES
     )
 
 
