@@ -22,6 +22,7 @@ import shlex
 from collections.abc import Iterable
 
 from .errors import BadArgument, CowError
+from .gup import RELEASE_VERBS
 from .kernel import Kernel
 from .mm import MMAP_BASE
 from .page import PAGE_SIZE
@@ -102,9 +103,10 @@ def _handle(k: Kernel, name: str, verb: str, args: list[str]) -> object:
     h = k.handle(name)
     if verb == "write" and args:
         return h.write(" ".join(args))
-    methods = {"read": "read", "unpin": "unpin", "put": "put", "close": "close"}
-    if verb in methods and not args and hasattr(h, methods[verb]):
-        return getattr(h, methods[verb])()
+    if verb == "read" and not args:
+        return h.read()
+    if verb == RELEASE_VERBS[h.kind] and not args:
+        return h.release()
     raise BadArgument(f"{name} is a {h.kind}; it cannot {verb} {' '.join(args)}".rstrip())
 
 
@@ -178,7 +180,7 @@ def choose_action(k: Kernel, op: int, who: int, page: int, flag: int, pages: int
             return f"{h.name}:read"
         if name == "handle_write":
             return f"{h.name}:write dma{len(k.trace)}" if h.pin and h.writable else None
-        return f"{h.name}:" + {"pin": "unpin", "pipe": "close", "ref": "put"}[h.kind]
+        return f"{h.name}:{RELEASE_VERBS[h.kind]}"
     if name == "fork":
         if len(k.procs) >= max_procs:
             return None

@@ -74,22 +74,24 @@ def get_user_pages(k: Kernel, proc: Process, addr: int, pin: bool, write: bool,
     if k.policy.gup_forces_cow and not write:
         foll_write = True
         k.note(f"{where}: should_force_cow_break(): COW mapping -> FOLL_WRITE")
-    faulted = False
+    done: set[str] = set()  # a broken COW is followed once (FOLL_COW), as is an unshare
     while True:
         pte = proc.mm.ptes.get(addr)
         if pte is None or not pte.present:
             k.note(f"{where}: PTE not present -> faultin_page()")
             handle_mm_fault(k, proc, addr, write=foll_write)
-        elif foll_write and not pte.write and not faulted:
+            done.add("write" if foll_write else "read")
+        elif foll_write and not pte.write and "write" not in done:
             k.note(f"{where}: FOLL_WRITE on a read-only PTE -> faultin_page(FAULT_FLAG_WRITE)")
             handle_mm_fault(k, proc, addr, write=True)
-        elif gup_must_unshare(k, k.pages[pte.pfn], pin, write, longterm) and not faulted:
+            done.add("write")
+        elif gup_must_unshare(k, k.pages[pte.pfn], pin, write, longterm) and "unshare" not in done:
             k.note(f"{where}: gup_must_unshare() -> faultin_page(FAULT_FLAG_UNSHARE)")
             k.stats["unshares"] += 1
             handle_mm_fault(k, proc, addr, write=False, unshare=True)
+            done.add("unshare")
         else:
             break
-        faulted = True
     page = k.pages[pte.pfn]
     try_grab_page(page, pin)
     k.note(f"{where}: {'FOLL_PIN' if pin else 'FOLL_GET'} on pfn {page.pfn}, refcount "
@@ -151,7 +153,9 @@ class Handle:
         self.k.oracle.observe_handle(self, token)
         return token.value
 
-    def _release(self, verb: str) -> None:
+    def release(self) -> None:
+        """Drop the reference the way this kind of holder does (close, put, unpin)."""
+        verb = RELEASE_VERBS[self.kind]
         self._check(verb)
         self.k._op(f"{self.name}.{verb}()", f"{self.name}:{verb}", self._do_release)
 
@@ -168,7 +172,7 @@ class Pipe(Handle):
 
     def close(self) -> None:
         """Close the pipe: its buffer drops the page reference."""
-        self._release("close")
+        self.release()
 
 
 class Ref(Handle):
@@ -176,7 +180,7 @@ class Ref(Handle):
 
     def put(self) -> None:
         """put_page(): drop the reference. A second put raises HandleReleased."""
-        self._release("put")
+        self.release()
 
 
 class Pin(Handle):
@@ -199,10 +203,11 @@ class Pin(Handle):
 
     def unpin(self) -> None:
         """unpin_user_page(). A second unpin raises HandleReleased."""
-        self._release("unpin")
+        self.release()
 
 
 HANDLE_CLASSES = {"pipe": Pipe, "ref": Ref, "pin": Pin}
+RELEASE_VERBS = {"pipe": "close", "ref": "put", "pin": "unpin"}
 
 
 @dataclass(eq=False)

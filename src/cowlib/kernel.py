@@ -285,7 +285,7 @@ class Process:
 
     def pin(self, addr: int, write: bool = True, longterm: bool = True, fast: bool = False,
             name: str | None = None) -> gup.Pin:
-        """pin_user_pages(FOLL_PIN [|FOLL_WRITE] [|FOLL_LONGTERM]), or the _fast variant."""
+        """``pin_user_pages(FOLL_PIN [|FOLL_WRITE] [|FOLL_LONGTERM])``, or the _fast variant."""
         self._usable()
         vma = self._mapped(addr)
         if write and not vma.write:
@@ -531,8 +531,8 @@ class Process:
                     f"swap entry slot {pte.swap}" if not pte.present else f"pfn {pte.pfn}")
             memory.zap_pte(self.k, self, addr)
             self.k.note(f"zap_pte_range({self.name}, {addr:#x}): {what} unmapped")
-        self.mm.vmas[:] = [v for v in self.mm.vmas if v not in
-                           self.mm.split_vmas(addrs[0], addrs[-1] + PAGE_SIZE)]
+        gone = {id(v) for v in self.mm.split_vmas(addrs[0], addrs[-1] + PAGE_SIZE)}
+        self.mm.vmas[:] = [v for v in self.mm.vmas if id(v) not in gone]
         self.k.oracle.munmap(self, addrs)
 
     def _mprotect(self, addrs: list[int], write: bool) -> None:

@@ -25,7 +25,7 @@ class Pte:
         return self.pfn is not None
 
 
-@dataclass
+@dataclass(eq=False)
 class Vma:
     """A VMA [start, end) with VM_WRITE as its only variable protection bit."""
 
@@ -56,7 +56,7 @@ class Mm:
         for vma in list(self.vmas):
             if vma.end <= start or vma.start >= end:
                 continue
-            i = self.vmas.index(vma)
+            i = next(n for n, v in enumerate(self.vmas) if v is vma)
             pieces = [Vma(max(vma.start, s), min(vma.end, e), vma.write)
                       for s, e in ((vma.start, start), (start, end), (end, vma.end))
                       if max(vma.start, s) < min(vma.end, e)]

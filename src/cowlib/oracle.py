@@ -7,6 +7,8 @@ Token per write) and checks every observation against it:
   wrote it after they diverged): a missed COW.
 * lost-write: a process sees an older value of its own instead of the current one.
 * stale-pin: a live pin and its process's page table reach different pages: a wrong COW.
+  (A short-term R/O pin of the shared zero page is exempt: the kernel makes only long-term
+  R/O pins of it reliable, since 6.2.)
 * accounting: refcount, mapcount, pincount, swap counts and the LRU batch disagree
   with who actually holds the page (a model bug, never expected).
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from .page import GUP_PIN_COUNTING_BIAS, ZERO_TOKEN, Token
+from .page import GUP_PIN_COUNTING_BIAS, ZERO_PFN, ZERO_TOKEN, Token
 from .trace import Violation
 
 if TYPE_CHECKING:
@@ -132,6 +134,8 @@ class Oracle:
         for h in self.k.live_handles():
             if not h.pin or h.pfn is None or not h.owner.alive:
                 continue
+            if h.pfn == ZERO_PFN and not h.longterm:
+                continue  # only long-term R/O pins of the zero page are reliable (6.2)
             pte = h.owner.mm.ptes.get(h.addr)
             if pte is None:
                 continue  # unmapped: the pin no longer aliases process memory

@@ -1,0 +1,59 @@
+"""The cowlib command: parameters echoed first, traces printed, usage errors exit 2."""
+
+import subprocess
+import sys
+
+import pytest
+
+from cowlib.cli import main
+
+
+def test_list_names_scenarios_presets_and_rules(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "S2   CVE-2020-29374" in out and "linux-5.9-rc4" in out and "rule4" in out
+
+
+def test_run_scenario_echoes_parameters_and_checks_expectation(capsys):
+    assert main(["run", "S2", "--policy", "linux-5.7", "--brief"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "cowlib run: scenario=S2 policy=linux-5.7"
+    assert "!! LEAK: pipe1 (taken by C) shows 'Y'" in out
+    assert "--- matches the expected outcome" in out
+
+
+def test_run_actions_under_all_presets_with_a_rule_off(capsys):
+    assert main(["run", "-A", "P:mmap 1; P:write 0 X; P:pin 0; K:pageout P 0; P:read 0; "
+                 "P:write 0 Y", "-p", "all", "-w", "rule4", "-b"]) == 0
+    out = capsys.readouterr().out
+    assert "=== linux-5.11 without rule4 ===" in out
+    assert "linux-5.11 without rule4: violations: stale-pin" in out
+
+
+def test_quiz_answers_only_with_c(capsys):
+    assert main(["quiz", "-s", "1"]) == 0
+    first = capsys.readouterr().out
+    assert "run again with -c" in first
+    assert main(["quiz", "-s", "1", "-c"]) == 0
+    answers = capsys.readouterr().out
+    assert first.splitlines()[1] == answers.splitlines()[1]  # same scenario for the seed
+    assert sum(line.startswith("  linux-") for line in answers.splitlines()) == 6
+
+
+@pytest.mark.parametrize("argv", [["run", "S99"], ["run", "S2", "-p", "linux-9"],
+                                  ["run", "-A", "P:mmap 1; P:write 4 X"], ["run"]])
+def test_bad_input_exits_2_with_a_message(argv, capsys):
+    assert main(argv) == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_usage_error_exits_2():
+    proc = subprocess.run([sys.executable, "-m", "cowlib.cli", "run", "--nope"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "usage: cowlib" in proc.stderr
+
+
+def test_json_trace(capsys):
+    assert main(["run", "S1", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"action": "P:fork C"' in out
