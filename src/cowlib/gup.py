@@ -138,9 +138,10 @@ class Handle:
     def _check(self, verb: str) -> None:
         if self.released:
             raise HandleReleased(f"{self.name} was already released; cannot {verb} it")
-        if self.pfn is None:
-            raise Busy(f"{self.name} has no page yet: its GUP-fast has not finished "
-                       f"(run gupf_check / gupf_slow)")
+        g = self.owner.gup_fast
+        if self.pfn is None or (g is not None and g.handle is self):
+            raise Busy(f"{self.name} is not usable yet: its GUP-fast has not finished "
+                       f"(run gupf_pin / gupf_check / gupf_slow)")
 
     def read(self) -> str:
         """What the device or pipe reader sees now through this reference."""

@@ -362,6 +362,10 @@ class Process:
     def gupf_slow(self) -> None:
         """GUP-fast's fallback to slow GUP, which needs mmap_lock (waits for fork)."""
         g = self._gupf()
+        if g.stage in ("read", "pinned"):
+            raise Busy(f"GUP-fast of {g.handle.name} must "
+                       f"{'pin' if g.stage == 'read' else 're-check'} first "
+                       f"({'gupf_pin' if g.stage == 'read' else 'gupf_check'})")
         if g.stage == "fallback" and self.fork_child is not None:
             raise Busy(f"slow GUP needs {self.name}'s mmap_lock, held by fork()")
 

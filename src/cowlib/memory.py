@@ -208,7 +208,11 @@ def do_swap_page(k: Kernel, proc: Process, addr: int, pte: Pte, write: bool) -> 
         swap_free(k, slot)
         reuse, why = True, "pte_swp_exclusive() -> exclusive"
     elif k.policy.swapin_test == "mapcount":
+        # The fault holds the reference lookup_swap_cache() took (it becomes the PTE's),
+        # so reuse_swap_page() dropping the swap cache's reference cannot free the page.
+        page.refcount += 1
         reuse, why = reuse_swap_page(k, page) if write else (False, "read fault")
+        page.refcount -= 1
         swap_free(k, slot)
     else:
         swap_free(k, slot)
