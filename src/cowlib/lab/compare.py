@@ -1,0 +1,197 @@
+"""Model beside kernel, step by step: every row says whether they agree.
+
+PFNs mean nothing across the two worlds, so page identities are relabelled
+``#1, #2, ...`` in order of first appearance on each side: the model and the
+kernel agree when the same actors share, keep or lose the same pages.
+(A labelled frame freed and reallocated inside one experiment would look like
+the old page; no script allocates after freeing a page it looked at.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from cowlib.lab.script import HIDDEN, Experiment, Observation
+
+AGREE = "agree"
+DISAGREE = "DISAGREE"
+NOT_OBSERVED = "hidden"  # the kernel hides the value without root
+KERNEL_ONLY = "kernel only"
+NO_MODEL = "no model"
+SKIPPED = "skipped"
+NO_KERNEL = "kernel error"
+FINE = {AGREE, NOT_OBSERVED, KERNEL_ONLY, SKIPPED}
+
+COLUMNS = ("who", "page", "what", "model", "kernel", "verdict", "detail")
+
+
+@dataclass(frozen=True)
+class Row:
+    step: str
+    text: str
+    who: str
+    page: int | None
+    what: str
+    model: object
+    kernel: object
+    verdict: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Result:
+    """One experiment: the model's prediction beside the kernel's observation."""
+
+    name: str
+    title: str
+    explain: str
+    preset: str
+    kernel_release: str
+    rows: tuple[Row, ...]
+    skipped: str | None = None
+    error: str | None = None
+
+    @property
+    def disagreements(self) -> list[Row]:
+        return [r for r in self.rows if r.verdict == DISAGREE]
+
+    @property
+    def agrees(self) -> bool:
+        """True when the experiment ran and no row contradicts the model."""
+        return (
+            self.skipped is None
+            and self.error is None
+            and all(r.verdict in FINE for r in self.rows)
+        )
+
+    def row(self, step: str, who: str = "P", what: str = "page", page: int | None = 0) -> Row:
+        for r in self.rows:
+            if (r.step, r.who, r.what, r.page) == (step, who, what, page):
+                return r
+        raise KeyError(f"Result.row: no {what} of {who} page {page} at step {step!r}")
+
+    def table(self) -> str:
+        if self.agrees:
+            status = "model and kernel agree"
+        elif self.skipped:
+            status = f"SKIPPED: {self.skipped}"
+        else:
+            status = f"{len(self.disagreements)} disagreement(s)"
+        header = [
+            f"{self.name}: {self.title}",
+            f"model {self.preset} | kernel {self.kernel_release or '-'} | {status}",
+        ]
+        if self.error:
+            header.append(f"error: {self.error.strip().splitlines()[-1]}")
+        cells = [("step", *COLUMNS)]
+        seen: dict[str, set] = {"model": set(), "kernel": set()}
+        previous = None
+        for r in self.rows:
+            label = r.text if r.step != previous else ""
+            previous = r.step
+            model, kernel = (show(r, side, getattr(r, side), seen) for side in ("model", "kernel"))
+            page = "all" if r.page is None else str(r.page)
+            cells.append((label, r.who, page, r.what, model, kernel, r.verdict, r.detail))
+        widths = [max(len(c[i]) for c in cells) for i in range(len(cells[0]))]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in cells
+        ]
+        return "\n".join(header + lines)
+
+    __str__ = table
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "explain": self.explain,
+            "preset": self.preset,
+            "kernel_release": self.kernel_release,
+            "agrees": self.agrees,
+            "skipped": self.skipped,
+            "error": self.error,
+            "rows": [asdict(r) for r in self.rows],
+        }
+
+
+def show(row: Row, side: str, value: object, seen: dict[str, set]) -> str:
+    """A cell: '-' for nothing, and 'new' the first time a page label appears."""
+    if value is None:
+        return "-"
+    if row.what == "page" and str(value).startswith("#") and value not in seen[side]:
+        seen[side].add(value)
+        return f"{value} new"
+    return str(value)
+
+
+def relabel(observations: list[Observation]) -> list[Observation]:
+    """Replace raw page frame numbers by #1, #2, ... in order of first appearance."""
+    labels: dict[int, str] = {}
+    out = []
+    for o in observations:
+        if o.what == "page" and isinstance(o.value, int):
+            label = labels.setdefault(o.value, f"#{len(labels) + 1}")
+            o = Observation(o.step, o.who, o.page, o.what, label, o.detail)
+        out.append(o)
+    return out
+
+
+def verdict(
+    model: Observation | None, kernel: Observation | None, *, measured: bool, skipped: bool
+) -> str:
+    """Why a row agrees or not; a kernel measurement has no model side by design."""
+    if kernel is None:
+        return SKIPPED if skipped else NO_KERNEL
+    if model is None:
+        return KERNEL_ONLY if measured else NO_MODEL
+    if kernel.value == HIDDEN:
+        return NOT_OBSERVED
+    return AGREE if model.value == kernel.value else DISAGREE
+
+
+def compare(
+    experiment: Experiment,
+    model: list[Observation],
+    kernel: list[Observation] | None,
+    *,
+    preset: str,
+    kernel_release: str = "",
+    model_error: str | None = None,
+    skipped: str | None = None,
+    error: str | None = None,
+) -> Result:
+    """Pair observations by (step, who, page, what), in the order they were made."""
+    texts = {s.id: s.text for s in experiment.steps}
+    model_by_key = {o.key: o for o in relabel(model)}
+    kernel_obs = relabel(kernel or [])
+    kernel_by_key = {o.key: o for o in kernel_obs}
+    keys = [o.key for o in kernel_obs] + [k for k in model_by_key if k not in kernel_by_key]
+    rows = []
+    for key in keys:
+        m, k = model_by_key.get(key), kernel_by_key.get(key)
+        step, who, page, what = key
+        rows.append(
+            Row(
+                step=step,
+                text=texts.get(step, step),
+                who=who,
+                page=page,
+                what=what,
+                model=m.value if m else None,
+                kernel=k.value if k else None,
+                verdict=verdict(m, k, measured=step not in texts, skipped=skipped is not None),
+                detail=k.detail if k else "",
+            )
+        )
+    errors = [f"model: {model_error}" if model_error else "", f"kernel: {error}" if error else ""]
+    return Result(
+        name=experiment.name,
+        title=experiment.title,
+        explain=experiment.explain,
+        preset=preset,
+        kernel_release=kernel_release,
+        rows=tuple(rows),
+        skipped=skipped,
+        error="\n".join(filter(None, errors)) or None,
+    )

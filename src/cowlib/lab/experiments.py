@@ -1,0 +1,289 @@
+"""The lab's experiments: each a script the kernel and the model both run.
+
+Every script reproduces a case measured in real-kernel-lab.md on Linux 6.18;
+the ``explain`` text says which kernel path decides the outcome.
+"""
+
+from __future__ import annotations
+
+from cowlib.lab.script import (
+    DirectWrite,
+    Exit,
+    Experiment,
+    Fork,
+    Pageout,
+    Pin,
+    PipeRead,
+    Read,
+    Shared,
+    Step,
+    Unpin,
+    Vmsplice,
+    Write,
+    WriteAll,
+    looks,
+)
+
+TIMING_PAGES = 10_000
+
+FORK_COW = Experiment(
+    name="fork-cow",
+    title="Basic COW after fork: whoever writes first gets the new page",
+    explain=(
+        "fork() write-protects the page in both processes and clears AnonExclusive. "
+        "The first writer takes do_wp_page -> wp_page_copy; the last mapper left then "
+        "reuses the old page (wp_can_reuse_anon_folio sees refcount 1)."
+    ),
+    needs=("linux",),
+    pages=1,
+    steps=(
+        Step("p-writes", "P writes 'P-1'", Write("P", 0, "P-1"), looks("P")),
+        Step("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
+        Step(
+            "c-writes", "C writes 'C-1' (C is not exclusive)", Write("C", 0, "C-1"), looks("P", "C")
+        ),
+        Step("p-reads", "P reads", Read("P", 0)),
+        Step("c-reads", "C reads", Read("C", 0)),
+        Step(
+            "p-writes-again",
+            "P writes 'P-2' (P is the only mapper)",
+            Write("P", 0, "P-2"),
+            looks("P"),
+        ),
+        Step("c-exits", "C exits", Exit("C")),
+        Step("fork-2", "P forks C2", Fork("P", "C2"), looks("P", "C2")),
+        Step(
+            "p-writes-first",
+            "P writes 'P-3' while C2 lives",
+            Write("P", 0, "P-3"),
+            looks("P", "C2"),
+        ),
+        Step("c2-reads", "C2 reads (keeps the fork-time data)", Read("C2", 0)),
+        Step("c2-exits", "C2 exits", Exit("C2")),
+    ),
+)
+
+REUSE_AFTER_EXIT = Experiment(
+    name="reuse-after-exit",
+    title="Reuse after the child exits: no copy, AnonExclusive set again",
+    explain=(
+        "After the child exits the page has mapcount 1 but is still not AnonExclusive; "
+        "the write fault checks the refcount (wp_can_reuse_anon_folio), reuses the page "
+        "and sets AnonExclusive again."
+    ),
+    needs=("linux",),
+    pages=1,
+    steps=(
+        Step("p-writes", "P writes 'P-1'", Write("P", 0, "P-1"), looks("P")),
+        Step("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
+        Step("c-exits", "C exits without writing", Exit("C"), looks("P")),
+        Step("p-writes-again", "P writes 'P-2'", Write("P", 0, "P-2"), looks("P")),
+        Step("p-reads", "P reads", Read("P", 0)),
+    ),
+)
+
+VMSPLICE = Experiment(
+    name="vmsplice",
+    title="vmsplice after fork (CVE-2020-29374): the pipe keeps the old data",
+    explain=(
+        "The child's vmsplice takes a FOLL_GET reference and no unshare. After the child "
+        "exits the parent's page has mapcount 1 but refcount 2 (the pipe), so the parent's "
+        "write copies; the pipe still returns the fork-time data."
+    ),
+    needs=("linux",),
+    pages=1,
+    steps=(
+        Step("p-writes", "P writes 'SECRET-A'", Write("P", 0, "SECRET-A"), looks("P")),
+        Step("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
+        Step(
+            "c-vmsplices",
+            "C vmsplices the page into a pipe",
+            Vmsplice("C", 0, "pipe"),
+            looks("P", "C"),
+        ),
+        Step("c-exits", "C exits; the pipe keeps its reference", Exit("C"), looks("P")),
+        Step("p-writes-again", "P writes 'SECRET-B'", Write("P", 0, "SECRET-B"), looks("P")),
+        Step("pipe-read", "the pipe is drained", PipeRead("pipe")),
+        Step("p-reads", "P reads", Read("P", 0)),
+    ),
+)
+
+IOURING_FORK = Experiment(
+    name="iouring-fork",
+    title="io_uring fixed buffers, then fork: the child gets an eager copy",
+    explain=(
+        "copy_present_pte() finds the pinned pages maybe-DMA-pinned and gives the child "
+        "a copy at fork (Rule 3, 70e806e4e645); the parent keeps its pinned pages "
+        "exclusive and later writes them in place. Unpinned pages are shared as usual."
+    ),
+    needs=("linux", "io_uring"),
+    pages=4,
+    steps=(
+        Step("p-writes", "P writes 'FORK-TIME' to pages 0-3", WriteAll("P", "FORK-TIME")),
+        Step(
+            "pin",
+            "P registers pages 0-1 as io_uring fixed buffers",
+            Pin("P", (0, 1), "ring"),
+            looks("P", pages=(0, 1, 2, 3)),
+        ),
+        Step("fork", "P forks C", Fork("P", "C"), looks("P", "C", pages=(0, 1, 2, 3))),
+        Step(
+            "p-writes-pinned",
+            "P writes 'P-NEW' to pinned page 0",
+            Write("P", 0, "P-NEW"),
+            looks("P"),
+        ),
+        Step(
+            "p-writes-unpinned",
+            "P writes 'P-NEW' to unpinned page 2",
+            Write("P", 2, "P-NEW"),
+            looks("P", "C", pages=(2,)),
+        ),
+        Step("c-reads", "C reads page 0 (its fork-time copy)", Read("C", 0)),
+        Step("unpin", "P unregisters the buffers", Unpin("ring")),
+        Step("c-exits", "C exits", Exit("C")),
+    ),
+)
+
+PIN_AFTER_FORK = Experiment(
+    name="pin-after-fork",
+    title="Pin after fork: a write pin breaks COW at pin time",
+    explain=(
+        "Pinning a shared page for write goes through a write fault (FOLL_WRITE) in GUP: "
+        "the parent gets its own copy before the pin is taken, so the pin and the page "
+        "table agree; the child keeps the old page."
+    ),
+    needs=("linux", "io_uring"),
+    pages=1,
+    steps=(
+        Step("p-writes", "P writes 'P-1'", Write("P", 0, "P-1"), looks("P")),
+        Step("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
+        Step(
+            "pin",
+            "P registers page 0 as an io_uring fixed buffer",
+            Pin("P", (0,), "ring"),
+            looks("P", "C"),
+        ),
+        Step("p-writes-again", "P writes 'P-2'", Write("P", 0, "P-2"), looks("P")),
+        Step("c-reads", "C reads", Read("C", 0)),
+        Step("unpin", "P unregisters the buffer", Unpin("ring")),
+        Step("c-exits", "C exits", Exit("C")),
+    ),
+)
+
+ODIRECT_UNSHARE = Experiment(
+    name="odirect-unshare",
+    title="A read-only short-term pin on a shared page unshares it (O_DIRECT write)",
+    explain=(
+        "An O_DIRECT write only reads the page, but a FOLL_PIN of a page that is not "
+        "AnonExclusive triggers a GUP unshare fault (FAULT_FLAG_UNSHARE, 5.19): the "
+        "parent gets its own copy although nobody wrote."
+    ),
+    needs=("linux", "odirect"),
+    pages=1,
+    steps=(
+        Step("p-writes", "P writes 'P-1'", Write("P", 0, "P-1"), looks("P")),
+        Step("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
+        Step(
+            "dio-write",
+            "P writes page 0 to a file with O_DIRECT",
+            DirectWrite("P", 0),
+            looks("P", "C"),
+        ),
+        Step("c-reads", "C reads", Read("C", 0)),
+        Step("c-exits", "C exits", Exit("C")),
+    ),
+)
+
+SWAP_PIN = Experiment(
+    name="swap-pin",
+    title="Swap-out of a normal page vs a pinned page",
+    explain=(
+        "shrink_folio_list() keeps a maybe-DMA-pinned folio before allocating a swap "
+        "slot (Rule 4, feb889fb40fa): the pinned page never enters the swap cache. "
+        "After unpinning it swaps like any other page."
+    ),
+    needs=("linux", "root", "swap", "io_uring"),
+    pages=2,
+    steps=(
+        Step("p-writes-0", "P writes 'PINNED' to page 0", Write("P", 0, "PINNED")),
+        Step("p-writes-1", "P writes 'NORMAL' to page 1", Write("P", 1, "NORMAL")),
+        Step(
+            "pin",
+            "P pins page 0 (io_uring fixed buffer)",
+            Pin("P", (0,), "ring"),
+            looks("P", pages=(0, 1)),
+        ),
+        Step("pageout-normal", "MADV_PAGEOUT page 1", Pageout("P", 1), looks("P", pages=(1,))),
+        Step(
+            "pageout-pinned", "MADV_PAGEOUT pinned page 0", Pageout("P", 0), looks("P", pages=(0,))
+        ),
+        Step("read-normal", "P reads page 1 (swap-in)", Read("P", 1)),
+        Step("read-pinned", "P reads page 0", Read("P", 0)),
+        Step("unpin", "P unregisters the buffer", Unpin("ring")),
+        Step(
+            "pageout-unpinned", "MADV_PAGEOUT page 0 again", Pageout("P", 0), looks("P", pages=(0,))
+        ),
+        Step("read-unpinned", "P reads page 0 (swap-in)", Read("P", 0)),
+    ),
+)
+
+FAULT_COST = Experiment(
+    name="fault-cost",
+    title="The price of a spurious COW: copy fault vs reuse fault, per page",
+    explain=(
+        "Each page is written once: with the child alive every write copies "
+        "(wp_page_copy), after it exited every write reuses (wp_page_reuse). The "
+        "difference is what an unneeded copy costs (Rule 2: slower, never wrong)."
+    ),
+    needs=("linux",),
+    pages=TIMING_PAGES,
+    model_pages=4,
+    measure="fault_costs",
+    steps=(
+        Step("touch", "P writes every page", WriteAll("P", "A")),
+        Step("fork", "P forks C", Fork("P", "C"), (Shared("C", "P"),)),
+        Step("copy", "P writes every page while C lives", WriteAll("P", "B")),
+        Step("c-exits", "C exits", Exit("C")),
+        Step("fork-2", "P forks C2", Fork("P", "C2")),
+        Step("c2-exits", "C2 exits", Exit("C2")),
+        Step("reuse", "P writes every page, C2 gone", WriteAll("P", "C")),
+    ),
+)
+
+FORK_PIN_COST = Experiment(
+    name="fork-pin-cost",
+    title="The fork cost of pinned pages: one eager copy per pinned page",
+    explain=(
+        "fork() copies every maybe-pinned page for the child instead of sharing it "
+        "(copy_present_page), so each pinned page adds a page copy to fork."
+    ),
+    needs=("linux", "io_uring"),
+    pages=TIMING_PAGES,
+    model_pages=4,
+    measure="fork_pin_cost",
+    steps=(
+        Step("touch", "P writes every page", WriteAll("P", "A")),
+        Step("pin", "P registers every page as an io_uring fixed buffer", Pin("P", None, "ring")),
+        Step("fork", "P forks C", Fork("P", "C"), (Shared("C", "P"),)),
+        Step("c-exits", "C exits", Exit("C")),
+        Step("unpin", "P unregisters the buffers", Unpin("ring")),
+        Step("fork-2", "P forks C2", Fork("P", "C2"), (Shared("C2", "P"),)),
+        Step("c2-exits", "C2 exits", Exit("C2")),
+    ),
+)
+
+EXPERIMENTS: dict[str, Experiment] = {
+    e.name: e
+    for e in (
+        FORK_COW,
+        REUSE_AFTER_EXIT,
+        VMSPLICE,
+        IOURING_FORK,
+        PIN_AFTER_FORK,
+        ODIRECT_UNSHARE,
+        SWAP_PIN,
+        FAULT_COST,
+        FORK_PIN_COST,
+    )
+}

@@ -1,0 +1,205 @@
+"""The experiment language: one script, run by the real kernel and by the model.
+
+A script is a list of steps; each step performs one operation by one actor
+("P", "C", ...) on a page of the shared mapping and then looks at some pages.
+Both interpreters (``kernel.py`` on real processes, ``twin.py`` on cowlib)
+turn a script into the same sequence of :class:`Observation`, so a comparison
+is a zip. Page identities are raw PFNs here; ``compare.py`` relabels them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+# Page identity values besides a PFN.
+SWAPPED = "swapped"
+ABSENT = "absent"
+HIDDEN = "hidden"  # present, but the PFN or flags need root
+NOT_PRESENT = (ABSENT, SWAPPED)
+
+
+@dataclass(frozen=True)
+class Write:
+    """Store ``value`` in ``page``; observed as the write fault's outcome."""
+
+    who: str
+    page: int
+    value: str
+
+
+@dataclass(frozen=True)
+class WriteAll:
+    """Store ``value`` in every page; observed as a count of fault outcomes."""
+
+    who: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Read:
+    who: str
+    page: int
+
+
+@dataclass(frozen=True)
+class Fork:
+    who: str
+    child: str
+
+
+@dataclass(frozen=True)
+class Exit:
+    who: str
+
+
+@dataclass(frozen=True)
+class Vmsplice:
+    """Splice ``page`` into a new pipe named ``pipe`` (FOLL_GET, read-only)."""
+
+    who: str
+    page: int
+    pipe: str
+
+
+@dataclass(frozen=True)
+class PipeRead:
+    pipe: str
+
+
+@dataclass(frozen=True)
+class Pin:
+    """Register ``pages`` (None: the whole mapping) as io_uring fixed buffers.
+
+    Registration pins with FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE.
+    """
+
+    who: str
+    pages: tuple[int, ...] | None
+    name: str
+
+
+@dataclass(frozen=True)
+class Unpin:
+    name: str
+
+
+@dataclass(frozen=True)
+class DirectWrite:
+    """O_DIRECT write from ``page`` to a file: a short-term read-only FOLL_PIN."""
+
+    who: str
+    page: int
+
+
+@dataclass(frozen=True)
+class Pageout:
+    """MADV_PAGEOUT on ``page`` (retried, the LRU batch drained); observed as swapped/kept."""
+
+    who: str
+    page: int
+
+
+Op = (
+    Write
+    | WriteAll
+    | Read
+    | Fork
+    | Exit
+    | Vmsplice
+    | PipeRead
+    | Pin
+    | Unpin
+    | DirectWrite
+    | Pageout
+)
+
+
+@dataclass(frozen=True)
+class Look:
+    """Observe ``who``'s page identity and AnonExclusive flag at ``page``."""
+
+    who: str
+    page: int
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Count the pages ``who`` maps at the same page frame as ``other``."""
+
+    who: str
+    other: str
+
+
+Probe = Look | Shared
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    text: str
+    op: Op
+    look: tuple[Probe, ...] = ()
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    title: str
+    explain: str
+    needs: tuple[str, ...]
+    pages: int
+    steps: tuple[Step, ...]
+    model_pages: int | None = None  # the twin's mapping size when the kernel's is too big
+    measure: str | None = None  # a kernel-only timing job appended to the observations
+
+
+@dataclass(frozen=True)
+class Observation:
+    step: str
+    who: str
+    page: int | None
+    what: str
+    value: object
+    detail: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> tuple[str, str, int | None, str]:
+        return (self.step, self.who, self.page, self.what)
+
+
+def looks(*who: str, pages: tuple[int, ...] = (0,)) -> tuple[Look, ...]:
+    return tuple(Look(w, p) for w in who for p in pages)
+
+
+def classify(before: object, exclusive_before: object, after: object) -> str:
+    """Name a write fault by the page identities around it.
+
+    A new frame is a copy; the same frame was reused if it was not
+    AnonExclusive before (``wp_can_reuse_anon_folio`` said yes), else the
+    write needed no COW decision at all.
+    """
+    if HIDDEN in (before, after) or exclusive_before == HIDDEN:
+        return HIDDEN
+    if before in NOT_PRESENT:
+        return "fault-in"
+    if after != before:
+        return "copy"
+    return "in place" if exclusive_before else "reuse"
+
+
+def summarize(outcomes: list[str]) -> str:
+    """'copy (all pages)' when every page agrees, else the counts."""
+    counts = Counter(outcomes)
+    if len(counts) == 1:
+        return f"{outcomes[0]} (all pages)"
+    return "mixed: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+
+
+def shared_summary(mine: list[object], theirs: list[object]) -> str:
+    same = sum(a == b and a not in NOT_PRESENT for a, b in zip(mine, theirs, strict=True))
+    if HIDDEN in mine:
+        return HIDDEN
+    if same == len(mine):
+        return "all shared"
+    return "none shared" if same == 0 else f"{same} of {len(mine)} shared"

@@ -1,0 +1,134 @@
+"""The model twin: the same script run through cowlib's ``Kernel``.
+
+Observables come from the model's page tables: ``Process.pfn`` (None when not
+present), ``Process.swapped`` and ``Process.anon_exclusive``. Each
+observation is made at the same point of the script as on the real kernel,
+so ``compare.py`` can pair them.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from cowlib.lab.script import (
+    ABSENT,
+    NOT_PRESENT,
+    SWAPPED,
+    DirectWrite,
+    Exit,
+    Experiment,
+    Fork,
+    Look,
+    Observation,
+    Pageout,
+    Pin,
+    PipeRead,
+    Read,
+    Shared,
+    Step,
+    Unpin,
+    Vmsplice,
+    Write,
+    WriteAll,
+    classify,
+    shared_summary,
+    summarize,
+)
+
+PRESET = "linux-6.x"
+
+
+class ModelRun:
+    """One experiment on a fresh ``cowlib.Kernel``; P maps the experiment's pages."""
+
+    def __init__(self, experiment: Experiment, preset: str) -> None:
+        import cowlib  # the model; imported here so the lab works (and says so) without it
+
+        self.experiment = experiment
+        self.kernel = cowlib.Kernel(preset)
+        self.page_size = cowlib.PAGE_SIZE
+        self.procs = {"P": self.kernel.spawn("P")}
+        self.pages = experiment.model_pages or experiment.pages
+        self.base = self.procs["P"].mmap(pages=self.pages)
+        self.pipes: dict = {}
+        self.pins: dict = {}
+        self.observations: list[Observation] = []
+
+    def addr(self, page: int) -> int:
+        return self.base + page * self.page_size
+
+    def record(self, step: Step, who: str, page: int | None, what: str, value: object) -> None:
+        self.observations.append(Observation(step.id, who, page, what, value))
+
+    def look(self, who: str, page: int) -> tuple[object, object]:
+        proc, addr = self.procs[who], self.addr(page)
+        pfn = proc.pfn(addr)
+        if pfn is None:
+            return (SWAPPED if proc.swapped(addr) else ABSENT), None
+        return pfn, proc.anon_exclusive(addr)
+
+    def write(self, who: str, page: int, value: str) -> str:
+        before, exclusive = self.look(who, page)
+        self.procs[who].write(self.addr(page), value)
+        return classify(before, exclusive, self.look(who, page)[0])
+
+    def step(self, step: Step) -> None:
+        op = step.op
+        match op:
+            case Write(who=who, page=page, value=value):
+                self.record(step, who, page, "fault", self.write(who, page, value))
+            case WriteAll(who=who, value=value):
+                outcomes = [self.write(who, page, value) for page in range(self.pages)]
+                self.record(step, who, None, "fault", summarize(outcomes))
+            case Fork(who=who, child=child):
+                self.procs[child] = self.procs[who].fork(child)
+            case Exit(who=who):
+                self.procs.pop(who).exit()
+            case Read(who=who, page=page):
+                self.record(step, who, page, "content", self.procs[who].read(self.addr(page)))
+            case Vmsplice(who=who, page=page, pipe=pipe):
+                self.pipes[pipe] = self.procs[who].vmsplice(self.addr(page))
+            case PipeRead(pipe=pipe):
+                self.record(step, "P", None, "pipe", self.pipes.pop(pipe).read())
+            case Pin(who=who, pages=pages, name=name):
+                proc = self.procs[who]
+                self.pins[name] = [
+                    proc.pin(self.addr(p), write=True, longterm=True)
+                    for p in (range(self.pages) if pages is None else pages)
+                ]
+            case Unpin(name=name):
+                for pin in self.pins.pop(name):
+                    pin.unpin()
+            case DirectWrite(who=who, page=page):
+                pin = self.procs[who].pin(self.addr(page), write=False, longterm=False)
+                self.record(step, who, page, "file", pin.read())
+                pin.unpin()
+            case Pageout(who=who, page=page):
+                self.kernel.lru_drain()  # the kernel side retries until the batch is drained
+                swapped = self.kernel.pageout(self.procs[who], self.addr(page))
+                self.record(step, who, page, "pageout", "swapped" if swapped else "kept")
+        for probe in step.look:
+            match probe:
+                case Look(who=who, page=page):
+                    identity, exclusive = self.look(who, page)
+                    self.record(step, who, page, "page", identity)
+                    if identity not in NOT_PRESENT:
+                        self.record(step, who, page, "anon_exclusive", exclusive)
+                case Shared(who=who, other=other):
+                    mine, theirs = (
+                        [self.look(w, p)[0] for p in range(self.pages)] for w in (who, other)
+                    )
+                    self.record(step, who, None, "shared", shared_summary(mine, theirs))
+
+
+def run_model(experiment: Experiment, preset: str = PRESET) -> tuple[list[Observation], str | None]:
+    """The model's observations, and the error that stopped it early (None if it finished)."""
+    run = None
+    try:
+        run = ModelRun(experiment, preset)
+        for step in experiment.steps:
+            run.step(step)
+    except Exception as e:  # noqa: BLE001 - a model failure is shown beside the kernel's run
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        return (run.observations if run else []), f"{type(e).__name__}: {e} ({where.name})"
+    return run.observations, None

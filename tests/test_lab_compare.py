@@ -1,0 +1,118 @@
+"""The lab's pure parts: fault classification, relabelling, comparison, encodings."""
+
+import json
+import struct
+
+from cowlib.lab import pagemap, swapfile, twin
+from cowlib.lab.compare import compare, relabel
+from cowlib.lab.experiments import EXPERIMENTS
+from cowlib.lab.script import (
+    ABSENT,
+    HIDDEN,
+    SWAPPED,
+    Observation,
+    classify,
+    shared_summary,
+    summarize,
+)
+
+VMSPLICE = EXPERIMENTS["vmsplice"]
+
+
+def test_classify_names_write_faults_by_page_identity():
+    assert classify(ABSENT, None, 7) == "fault-in"
+    assert classify(SWAPPED, None, 7) == "fault-in"
+    assert classify(7, False, 9) == "copy"
+    assert classify(7, False, 7) == "reuse"
+    assert classify(7, True, 7) == "in place"
+    assert classify(HIDDEN, HIDDEN, HIDDEN) == HIDDEN
+
+
+def test_summaries_are_independent_of_the_page_count():
+    assert summarize(["copy"] * 3) == summarize(["copy"] * 10_000) == "copy (all pages)"
+    assert summarize(["copy", "reuse", "copy"]) == "mixed: 2 copy, 1 reuse"
+    assert shared_summary([1, 2], [1, 2]) == "all shared"
+    assert shared_summary([1, 2], [3, 4]) == "none shared"
+    assert shared_summary([1, 2], [1, 4]) == "1 of 2 shared"
+    assert shared_summary([SWAPPED], [SWAPPED]) == "none shared"
+
+
+def test_relabel_numbers_frames_in_order_of_first_appearance():
+    obs = [Observation("s", "P", 0, "page", pfn) for pfn in (0x1595B2, 0x1A462C, 0x1595B2)]
+    obs.append(Observation("s", "P", 0, "page", SWAPPED))
+    assert [o.value for o in relabel(obs)] == ["#1", "#2", "#1", SWAPPED]
+
+
+def obs(step: str, what: str, value, who: str = "P", page=0) -> Observation:
+    return Observation(step, who, page, what, value)
+
+
+def test_compare_reports_a_disagreement_beside_the_agreements():
+    model = [
+        obs("p-writes-again", "fault", "reuse"),
+        obs("pipe-read", "pipe", "SECRET-B", page=None),
+    ]
+    kernel = [
+        obs("p-writes-again", "fault", "copy"),
+        obs("pipe-read", "pipe", "SECRET-A", page=None),
+    ]
+    result = compare(VMSPLICE, model, kernel, preset="linux-5.7")
+    assert [r.verdict for r in result.rows] == ["DISAGREE", "DISAGREE"]
+    assert not result.agrees
+    assert result.row("pipe-read", what="pipe", page=None).kernel == "SECRET-A"
+    table = result.table()
+    assert "2 disagreement(s)" in table and "SECRET-B" in table and "DISAGREE" in table
+
+
+def test_compare_marks_hidden_values_and_kernel_only_measurements():
+    model = [obs("p-writes", "page", 3)]
+    kernel = [obs("p-writes", "page", HIDDEN), obs("median", "copy fault", 2500, page=None)]
+    result = compare(VMSPLICE, model, kernel, preset="linux-6.x")
+    assert [r.verdict for r in result.rows] == ["hidden", "kernel only"]
+    assert result.agrees
+
+
+def test_compare_without_model_observations_says_no_model():
+    kernel = [obs("p-writes", "fault", "fault-in")]
+    result = compare(VMSPLICE, [], kernel, preset="linux-6.x", model_error="ImportError: x")
+    assert result.rows[0].verdict == "no model"
+    assert not result.agrees and "model: ImportError" in result.error
+
+
+def test_skipped_result_keeps_the_model_prediction_and_serializes():
+    model, error = twin.run_model(VMSPLICE)
+    assert error is None
+    result = compare(VMSPLICE, model, None, preset=twin.PRESET, skipped="linux: not Linux")
+    assert result.skipped == "linux: not Linux" and not result.agrees and not result.disagreements
+    assert result.row("pipe-read", what="pipe", page=None).model == "SECRET-A"
+    assert {r.verdict for r in result.rows} == {"skipped"}
+    assert json.loads(json.dumps(result.to_dict()))["skipped"] == "linux: not Linux"
+    assert "SKIPPED: linux: not Linux" in result.table()
+
+
+def test_model_twin_predicts_every_experiment_without_error():
+    for experiment in EXPERIMENTS.values():
+        observations, error = twin.run_model(experiment)
+        assert error is None, (experiment.name, error)
+        assert len(observations) == len({o.key for o in observations})
+
+
+def test_pagemap_decode_reads_present_swapped_and_pfn_bits():
+    entry = pagemap.decode(1 << 63 | 1 << 56 | 0x1595B2)
+    assert entry == pagemap.PagemapEntry(True, False, True, 0x1595B2)
+    assert pagemap.decode(1 << 62 | 0x20) == pagemap.PagemapEntry(False, True, False, None)
+    assert pagemap.decode(1 << 63).pfn is None  # present, PFN hidden without CAP_SYS_ADMIN
+
+
+def test_frame_flags_read_anon_exclusive_from_bit_34_and_swapcache_from_bit_13():
+    frame = pagemap.Frame(1, 1 << 34 | 1 << 12, 1)
+    assert frame.anon_exclusive and not frame.swapcache
+    assert pagemap.Frame(1, 1 << 13, 0).swapcache
+
+
+def test_swap_header_is_what_mkswap_writes():
+    header = swapfile.swap_header(16 << 20)
+    assert len(header) == pagemap.PAGE_SIZE
+    assert header.endswith(b"SWAPSPACE2")
+    version, last_page, bad = struct.unpack_from("<III", header, 1024)
+    assert (version, last_page, bad) == (1, (16 << 20) // pagemap.PAGE_SIZE - 1, 0)

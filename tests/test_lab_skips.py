@@ -1,0 +1,202 @@
+"""The lab's other paths: missing features, refusals, timeouts, reduced privileges, CLI."""
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cowlib import lab
+from cowlib.lab import features, runner, runs, swapfile, syscalls, twin
+from cowlib.lab.compare import compare
+from cowlib.lab.experiments import EXPERIMENTS
+from cowlib.lab.features import SCRATCH_DIR, Feature
+from cowlib.lab.script import Observation
+
+linux = pytest.mark.skipif(not os.path.exists("/proc/self/pagemap"), reason="needs Linux")
+root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+
+def without(name: str, reason: str) -> dict[str, Feature]:
+    found = features.available()
+    return found | {name: Feature(name, False, reason)}
+
+
+@linux
+@pytest.mark.parametrize(
+    "experiment, feature",
+    [("iouring-fork", "io_uring"), ("swap-pin", "swap"), ("odirect-unshare", "odirect")],
+)
+def test_experiment_without_its_feature_is_skipped_with_the_reason(experiment, feature):
+    result = lab.run(experiment, features=without(feature, "simulated: refused"))
+    assert result.skipped == f"{feature}: simulated: refused"
+    assert not result.agrees and result.disagreements == []
+    assert result.rows and {r.verdict for r in result.rows} == {"skipped"}
+    assert all(r.kernel is None and r.model is not None for r in result.rows)
+
+
+def test_without_linux_every_experiment_is_skipped(monkeypatch):
+    monkeypatch.setitem(
+        features.DETECTORS, "linux", lambda: Feature("linux", False, "not Linux (simulated)")
+    )
+    results = lab.run_all()
+    assert len(results) == len(EXPERIMENTS)
+    assert all(r.skipped and "not Linux" in r.skipped for r in results)
+
+
+@linux
+def test_detector_monkeypatched_unavailable_skips_through_run_all(monkeypatch):
+    monkeypatch.setitem(
+        features.DETECTORS, "io_uring", lambda: Feature("io_uring", False, "disabled (simulated)")
+    )
+    skipped = {r.name: r.skipped for r in lab.run_all(["iouring-fork", "pin-after-fork"])}
+    assert skipped == {
+        "iouring-fork": "io_uring: disabled (simulated)",
+        "pin-after-fork": "io_uring: disabled (simulated)",
+    }
+
+
+@linux
+def test_available_reports_every_feature_with_a_reason():
+    found = lab.available()
+    assert set(found) == {"linux", "root", "io_uring", "swap", "odirect"}
+    assert all(f.reason for f in found.values())
+    if os.geteuid() == 0:
+        assert all(f.ok for f in found.values()), found
+
+
+@linux
+@root
+def test_refused_swapon_skips_and_leaves_no_swapfile(monkeypatch):
+    def refuse(path: str) -> None:
+        raise OSError(1, "Operation not permitted (simulated)")
+
+    monkeypatch.setattr(swapfile.syscalls, "swapon", refuse)
+    result = lab.run("swap-pin")
+    assert result.skipped == "swapon refused: Operation not permitted (simulated)"
+    assert not [d for d in os.listdir(SCRATCH_DIR) if d.startswith("cowlib-swap-")]
+
+
+@linux
+def test_timed_out_runner_is_killed_with_its_children(monkeypatch):
+    started = []
+    popen = subprocess.Popen
+
+    def recording_popen(*args, **kwargs):
+        proc = popen(*args, **kwargs)
+        started.append(proc.pid)
+        return proc
+
+    monkeypatch.setattr(runner.subprocess, "Popen", recording_popen)
+    result = lab.run("fault-cost", timeout=0.25)
+    assert result.error and "timed out after 0.25 s" in result.error
+    assert {r.verdict for r in result.rows} == {"kernel error"}
+    (group,) = started
+    deadline = time.monotonic() + 5
+    while living_in_group(group) and time.monotonic() < deadline:
+        time.sleep(0.01)  # SIGKILLed children may still be tearing down their memory
+    assert living_in_group(group) == []
+
+
+def living_in_group(group: int) -> list[str]:
+    """Processes of process group ``group`` that are not zombies."""
+    living = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state, _, pgrp = f.read().rsplit(")", 1)[1].split()[:3]
+        except OSError:
+            continue
+        if int(pgrp) == group and state != "Z":
+            living.append(pid)
+    return living
+
+
+@linux
+@root
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv")
+def test_without_cap_sys_admin_contents_are_observed_and_identities_hidden():
+    experiment = EXPERIMENTS["vmsplice"]
+    request = {"job": "experiment", "name": experiment.name, "scratch": "/tmp", "alarm": 30}
+    drop = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"]
+    env = os.environ | {"PYTHONPATH": runner.PACKAGE_ROOT}
+    proc = subprocess.run(
+        [*drop, sys.executable, "-c", runner.RUNNER_CODE],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=True,
+    )
+    kernel = [Observation(**o) for o in json.loads(proc.stdout)["observations"]]
+    model, _ = twin.run_model(experiment)
+    result = compare(experiment, model, kernel, preset=twin.PRESET)
+    assert result.agrees, result.table()
+    assert result.row("pipe-read", what="pipe", page=None).kernel == "SECRET-A"
+    assert result.row("p-writes-again").verdict == "hidden"
+    assert result.row("p-writes-again", what="fault").kernel == "hidden"
+    assert result.row("p-reads", what="content").kernel == "SECRET-B"
+
+
+@linux
+def test_cli_echoes_parameters_and_prints_the_comparison(capsys):
+    assert lab.main(["reuse-after-exit"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "experiment=reuse-after-exit json=False preset=linux-6.x"
+    assert "model and kernel agree" in out
+
+
+@linux
+def test_cli_json_is_one_document_with_parameters_first(capsys):
+    assert lab.main(["vmsplice", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert list(doc)[0] == "parameters"
+    assert doc["parameters"]["experiment"] == "vmsplice"
+    (result,) = doc["results"]
+    assert result["agrees"] is True
+
+
+def test_cli_usage_error_exits_2(capsys):
+    assert lab.main(["no-such-experiment"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+@linux
+def test_cli_exits_nonzero_when_the_model_disagrees(monkeypatch, capsys):
+    monkeypatch.setattr(runs, "run", functools.partial(runs.run, preset="linux-5.7"))
+    assert lab.main(["vmsplice"]) == 1
+    assert "DISAGREE" in capsys.readouterr().out
+
+
+@linux
+def test_fault_costs_are_positive_per_page_medians():
+    costs = lab.fault_costs(pages=1000, trials=3)
+    assert len(costs.copy) == len(costs.reuse) == len(costs.first_touch) == 3
+    assert costs.first_touch_ns > 0 and costs.copy_ns > 0 and costs.reuse_ns > 0
+    assert costs.to_dict()["spurious_cow_ns"] == costs.copy_ns - costs.reuse_ns
+
+
+@linux
+def test_fork_pin_cost_reports_forks_with_and_without_pins():
+    if not lab.available()["io_uring"].ok:
+        with pytest.raises(lab.Unavailable):
+            lab.fork_pin_cost(pages=256, trials=3)
+        return
+    cost = lab.fork_pin_cost(pages=1000, trials=3)
+    assert len(cost.plain) == len(cost.pinned) == 3
+    assert cost.plain_ns > 0 and cost.pinned_ns > 0
+
+
+@linux
+def test_fixed_buffers_registration_refusal_is_unavailable():
+    region = syscalls.Region(1)
+    try:
+        with pytest.raises(lab.Unavailable, match="refused"):
+            syscalls.FixedBuffers([(region.addr + 1, 0)])
+    finally:
+        region.close()
