@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -15,7 +16,7 @@ from cowlib.lab import features, runner, runs, swapfile, syscalls, twin
 from cowlib.lab.compare import compare
 from cowlib.lab.experiments import EXPERIMENTS
 from cowlib.lab.features import SCRATCH_DIR, Feature
-from cowlib.lab.script import Observation
+from cowlib.lab.script import Experiment, Observation
 
 linux = pytest.mark.skipif(not os.path.exists("/proc/self/pagemap"), reason="needs Linux")
 root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -82,6 +83,24 @@ def test_refused_swapon_skips_and_leaves_no_swapfile(monkeypatch):
 
 
 @linux
+@root
+def test_swapfile_of_a_killed_run_is_removed_by_the_next_run():
+    code = (
+        "import os, sys; from cowlib.lab import swapfile\n"
+        "with swapfile.temporary_swap(sys.argv[1]):\n"
+        "    print(flush=True); os.kill(os.getpid(), 9)"
+    )
+    with tempfile.TemporaryDirectory(dir=SCRATCH_DIR) as scratch:
+        proc = subprocess.run([sys.executable, "-c", code, scratch], capture_output=True)
+        assert proc.returncode == -9
+        (orphan,) = os.listdir(scratch)
+        assert any(scratch in area for area in swapfile.active_swaps())
+        swapfile.remove_orphans(scratch)
+        assert os.listdir(scratch) == []
+    assert not any(scratch in area for area in swapfile.active_swaps())
+
+
+@linux
 def test_timed_out_runner_is_killed_with_its_children(monkeypatch):
     started = []
     popen = subprocess.Popen
@@ -120,7 +139,28 @@ def living_in_group(group: int) -> list[str]:
 @root
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv")
 def test_without_cap_sys_admin_contents_are_observed_and_identities_hidden():
-    experiment = EXPERIMENTS["vmsplice"]
+    result = run_without_cap_sys_admin(EXPERIMENTS["vmsplice"])
+    assert result.agrees, result.table()
+    assert result.row("pipe-read", what="pipe", page=None).kernel == "SECRET-A"
+    assert result.row("p-writes", what="fault").kernel == "fault-in"
+    assert result.row("p-writes-again").verdict == "hidden"
+    assert result.row("p-writes-again", what="fault").kernel == "hidden"
+    assert result.row("p-reads", what="content").kernel == "SECRET-B"
+
+
+@linux
+@root
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv")
+def test_without_cap_sys_admin_page_summaries_are_hidden_but_first_touch_is_seen():
+    result = run_without_cap_sys_admin(EXPERIMENTS["iouring-fork"])
+    assert result.agrees, result.table()
+    assert result.row("p-writes", what="fault", page=None).kernel == "fault-in (all pages)"
+    assert result.row("fork", "C", page=0).kernel == "hidden"
+    assert result.row("c-reads", "C", "content").kernel == "FORK-TIME"
+
+
+def run_without_cap_sys_admin(experiment: Experiment) -> lab.Result:
+    """The runner with CAP_SYS_ADMIN dropped: PFNs read as zero, as for a normal user."""
     request = {"job": "experiment", "name": experiment.name, "scratch": "/tmp", "alarm": 30}
     drop = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"]
     env = os.environ | {"PYTHONPATH": runner.PACKAGE_ROOT}
@@ -135,12 +175,7 @@ def test_without_cap_sys_admin_contents_are_observed_and_identities_hidden():
     )
     kernel = [Observation(**o) for o in json.loads(proc.stdout)["observations"]]
     model, _ = twin.run_model(experiment)
-    result = compare(experiment, model, kernel, preset=twin.PRESET)
-    assert result.agrees, result.table()
-    assert result.row("pipe-read", what="pipe", page=None).kernel == "SECRET-A"
-    assert result.row("p-writes-again").verdict == "hidden"
-    assert result.row("p-writes-again", what="fault").kernel == "hidden"
-    assert result.row("p-reads", what="content").kernel == "SECRET-B"
+    return compare(experiment, model, kernel, preset=twin.PRESET)
 
 
 @linux

@@ -205,12 +205,10 @@ class KernelRun:
             self.memory.region.close()
 
     def pid(self, who: str) -> int:
-        return self.children[who].pid if who in self.children else os.getpid()
+        return os.getpid() if who == "P" else self.children[who].pid
 
     def call(self, who: str, op: Op) -> tuple[object, list[int]]:
-        if who in self.children:
-            return self.children[who].call(op)
-        return self.memory.do(op)
+        return self.memory.do(op) if who == "P" else self.children[who].call(op)
 
     def record(
         self, step: Step, who: str, page: int | None, what: str, value: object, detail: str = ""
@@ -299,7 +297,7 @@ class KernelRun:
     def exclusive_flags(self, identities: list[object]) -> list[object]:
         """AnonExclusive of every present frame; read while the actor keeps them mapped."""
         pfns = [i for i in identities if isinstance(i, int)]
-        if pfns and not self.frames_readable:
-            return [HIDDEN] * len(identities)
-        flags = dict(zip(pfns, (f.anon_exclusive for f in pagemap.frames(pfns)), strict=True))
-        return [flags.get(i) if isinstance(i, int) else None for i in identities]
+        flags: dict[object, bool] = {}
+        if pfns and self.frames_readable:
+            flags = {f.pfn: f.anon_exclusive for f in pagemap.frames(pfns)}
+        return [None if i in NOT_PRESENT else flags.get(i, HIDDEN) for i in identities]

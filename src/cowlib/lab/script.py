@@ -179,10 +179,10 @@ def classify(before: object, exclusive_before: object, after: object) -> str:
     AnonExclusive before (``wp_can_reuse_anon_folio`` said yes), else the
     write needed no COW decision at all.
     """
-    if HIDDEN in (before, after) or exclusive_before == HIDDEN:
-        return HIDDEN
     if before in NOT_PRESENT:
         return "fault-in"
+    if HIDDEN in (before, after) or exclusive_before == HIDDEN:
+        return HIDDEN
     if after != before:
         return "copy"
     return "in place" if exclusive_before else "reuse"

@@ -3,7 +3,8 @@
 The file is written in full (no holes, as swapon requires), given the
 header ``mkswap`` would write (include/linux/swap.h, ``union swap_header``),
 enabled with swapon(2), and on every exit path disabled with swapoff(2),
-unlinked, and checked gone from /proc/swaps.
+unlinked, and checked gone from /proc/swaps. Only a SIGKILL of the caller
+can skip that; the next run then removes the orphan.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from cowlib.lab.errors import Unavailable
 from cowlib.lab.pagemap import PAGE_SIZE
 
 SWAPFILE_BYTES = 16 << 20
+PREFIX = "cowlib-swap-"
 SWAP_MAGIC = b"SWAPSPACE2"
 SWAP_VERSION = 1
 
@@ -50,25 +52,45 @@ def active_swaps() -> list[str]:
         return [line.split()[0] for line in f.readlines()[1:]]
 
 
+def remove_swap(tmp: str) -> None:
+    """swapoff (if active), unlink and rmdir; a failing swapoff leaves the file in place."""
+    path = os.path.join(tmp, "swapfile")
+    if path in active_swaps():
+        syscalls.swapoff(path)
+    if os.path.exists(path):
+        os.unlink(path)
+    os.rmdir(tmp)
+    if any(area.startswith(path) for area in active_swaps()):
+        raise RuntimeError(f"remove_swap: {path} is still listed in /proc/swaps")
+
+
+def remove_orphans(directory: str) -> None:
+    """Remove the swapfiles of lab runs that were SIGKILLed before their cleanup ran."""
+    for name in os.listdir(directory):
+        if name.startswith(PREFIX) and not pid_alive(int(name[len(PREFIX) :].split("-")[0])):
+            remove_swap(os.path.join(directory, name))
+
+
+def pid_alive(pid: int) -> bool:
+    return os.path.exists(f"/proc/{pid}")
+
+
 @contextmanager
 def temporary_swap(directory: str, size: int = SWAPFILE_BYTES) -> Iterator[str]:
-    """Enable a swapfile in a fresh directory under ``directory`` for the block's duration."""
-    tmp = tempfile.mkdtemp(dir=directory, prefix="cowlib-swap-")
+    """Enable a swapfile in a fresh directory under ``directory`` for the block's duration.
+
+    The directory name carries this process's pid, so a later run can remove
+    the swapfile of a run that was killed before its ``finally`` ran.
+    """
+    remove_orphans(directory)
+    tmp = tempfile.mkdtemp(dir=directory, prefix=f"{PREFIX}{os.getpid()}-")
     path = os.path.join(tmp, "swapfile")
-    enabled = False
     try:
         write_swapfile(path, size)
         try:
             syscalls.swapon(path)
         except OSError as e:
             raise Unavailable(f"swapon refused: {e.strerror}") from e
-        enabled = True
         yield path
     finally:
-        if enabled:
-            syscalls.swapoff(path)  # if this raises, the file stays for a manual swapoff
-        if os.path.exists(path):
-            os.unlink(path)
-        os.rmdir(tmp)
-        if any(area.startswith(path) for area in active_swaps()):
-            raise RuntimeError(f"temporary_swap: {path} is still listed in /proc/swaps")
+        remove_swap(tmp)
