@@ -3,8 +3,8 @@
 PFNs mean nothing across the two worlds, so page identities are relabelled
 ``#1, #2, ...`` in order of first appearance on each side: the model and the
 kernel agree when the same actors share, keep or lose the same pages.
-(A labelled frame freed and reallocated inside one experiment would look like
-the old page; no script allocates after freeing a page it looked at.)
+A frame freed and reallocated inside one experiment would pass for the old
+page, so no script allocates after freeing a page it looked at.
 """
 
 from __future__ import annotations
@@ -71,12 +71,14 @@ class Result:
         raise KeyError(f"Result.row: no {what} of {who} page {page} at step {step!r}")
 
     def table(self) -> str:
-        if self.agrees:
-            status = "model and kernel agree"
-        elif self.skipped:
+        if self.skipped:
             status = f"SKIPPED: {self.skipped}"
-        else:
+        elif self.disagreements:
             status = f"{len(self.disagreements)} disagreement(s)"
+        elif self.agrees:
+            status = "model and kernel agree"
+        else:
+            status = "INCOMPLETE"
         header = [
             f"{self.name}: {self.title}",
             f"model {self.preset} | kernel {self.kernel_release or '-'} | {status}",

@@ -50,7 +50,6 @@ FORK_COW = Experiment(
             Write("P", 0, "P-2"),
             looks("P"),
         ),
-        Step("c-exits", "C exits", Exit("C")),
         Step("fork-2", "P forks C2", Fork("P", "C2"), looks("P", "C2")),
         Step(
             "p-writes-first",
@@ -59,7 +58,10 @@ FORK_COW = Experiment(
             looks("P", "C2"),
         ),
         Step("c2-reads", "C2 reads (keeps the fork-time data)", Read("C2", 0)),
+        # Children exit last: a frame freed earlier could be reallocated to a later
+        # copy and pass for the old page (compare.py labels frames by PFN).
         Step("c2-exits", "C2 exits", Exit("C2")),
+        Step("c-exits", "C exits", Exit("C")),
     ),
 )
 
