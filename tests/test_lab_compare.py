@@ -3,6 +3,8 @@
 import json
 import struct
 
+from IPython.lib.pretty import pretty
+
 from cowlib.lab import pagemap, swapfile, twin
 from cowlib.lab.compare import compare, relabel
 from cowlib.lab.experiments import EXPERIMENTS
@@ -88,6 +90,7 @@ def test_skipped_result_keeps_the_model_prediction_and_serializes():
     assert {r.verdict for r in result.rows} == {"skipped"}
     assert json.loads(json.dumps(result.to_dict()))["skipped"] == "linux: not Linux"
     assert "SKIPPED: linux: not Linux" in result.table()
+    assert pretty(result) == str(result) == result.table()  # what a notebook shows
 
 
 def test_model_twin_predicts_every_experiment_without_error():

@@ -45,7 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json:
         print(" ".join(f"{k}={v}" for k, v in params.items()))
         print("\n".join(str(f) for f in features.values()))
-    results = [runs.run(n, features=features) for n in names]
+    results = []
+    for name in names:
+        results.append(runs.run(name, features=features))
+        if not args.json:
+            print(f"\n{results[-1].table()}", flush=True)
     if args.json:
         doc = {
             "parameters": params,
@@ -54,9 +58,5 @@ def main(argv: list[str] | None = None) -> int:
         }
         json.dump(doc, sys.stdout, indent=1)
         print()
-    else:
-        for r in results:
-            print()
-            print(r.table())
     failed = [r for r in results if r.disagreements or r.error]
     return 1 if failed else 0

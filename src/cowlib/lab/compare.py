@@ -103,6 +103,10 @@ class Result:
 
     __str__ = table
 
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        """IPython and Jupyter show the table, not the dataclass fields."""
+        printer.text(self.table())
+
     def to_dict(self) -> dict:
         return {
             "name": self.name,
