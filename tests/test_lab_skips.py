@@ -208,6 +208,16 @@ def test_cli_exits_nonzero_when_the_model_disagrees(monkeypatch, capsys):
     assert "DISAGREE" in capsys.readouterr().out
 
 
+def test_timing_without_linux_raises_unavailable(monkeypatch):
+    monkeypatch.setitem(
+        features.DETECTORS, "linux", lambda: Feature("linux", False, "not Linux (simulated)")
+    )
+    with pytest.raises(lab.Unavailable, match="not Linux"):
+        lab.fault_costs(pages=16, trials=1)
+    with pytest.raises(lab.Unavailable, match="not Linux"):
+        lab.fork_pin_cost(pages=16, trials=1)
+
+
 @linux
 def test_fault_costs_are_positive_per_page_medians():
     costs = lab.fault_costs(pages=1000, trials=3)

@@ -107,7 +107,11 @@ def scratch_dir() -> str | None:
     return SCRATCH_DIR if os.access(SCRATCH_DIR, os.W_OK) else None
 
 
-def measure(job: str, pages: int, trials: int, timeout: float) -> dict:
+def measure(job: str, needs: tuple[str, ...], pages: int, trials: int, timeout: float) -> dict:
+    """Run a timing job in a runner; raise Unavailable when a needed feature is missing."""
+    reason = missing(needs, available())
+    if reason:
+        raise Unavailable(reason)
     with sigterm_raises():
         answer = runner.launch({"job": job, "pages": pages, "trials": trials}, timeout)
     if "skipped" in answer:
@@ -116,8 +120,8 @@ def measure(job: str, pages: int, trials: int, timeout: float) -> dict:
 
 
 def fault_costs(pages: int = 10_000, trials: int = 21, timeout: float = 60.0) -> FaultCosts:
-    """Per-page first-touch, copy and reuse fault costs (ns) in a fresh process."""
-    answer = measure("fault_costs", pages, trials, timeout)
+    """Per-page first-touch, copy, reuse and no-fault pass times (ns), in a fresh process."""
+    answer = measure("fault_costs", ("linux",), pages, trials, timeout)
     return FaultCosts(
         answer["pages"], answer["first_touch"], answer["copy"], answer["reuse"], answer["loop"]
     )
@@ -125,8 +129,5 @@ def fault_costs(pages: int = 10_000, trials: int = 21, timeout: float = 60.0) ->
 
 def fork_pin_cost(pages: int = 10_000, trials: int = 11, timeout: float = 60.0) -> ForkPinCost:
     """fork() with the mapping unpinned and io_uring-pinned; raises Unavailable without io_uring."""
-    reason = missing(("linux", "io_uring"), available())
-    if reason:
-        raise Unavailable(reason)
-    answer = measure("fork_pin_cost", pages, trials, timeout)
+    answer = measure("fork_pin_cost", ("linux", "io_uring"), pages, trials, timeout)
     return ForkPinCost(answer["pages"], answer["plain"], answer["pinned"])

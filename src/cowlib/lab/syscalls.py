@@ -51,7 +51,7 @@ def _syscall(*args: ctypes._SimpleCData | ctypes.Array | None) -> int:
 def _check(ret: int, what: str) -> int:
     if ret < 0:
         err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
+        raise OSError(err, os.strerror(err), what)
     return ret
 
 

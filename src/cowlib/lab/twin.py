@@ -107,6 +107,8 @@ class ModelRun:
                 self.kernel.lru_drain()  # the kernel side retries until the batch is drained
                 swapped = self.kernel.pageout(self.procs[who], self.addr(page))
                 self.record(step, who, page, "pageout", "swapped" if swapped else "kept")
+            case _:
+                raise ValueError(f"ModelRun.step: cannot run {op!r}")
         for probe in step.look:
             match probe:
                 case Look(who=who, page=page):
