@@ -163,7 +163,7 @@ class _Builder:
     ) -> float:
         head = max(len(self.lines["proc", p.name]) for p in self.snap.procs)
         cell_h = box_height(3) - 4
-        cy = PAD + head * LINE + LINE + 4  # a row for the VMA brackets, then the cells
+        cy = PAD + head * LINE + LINE + 7  # a row for the VMA brackets, then the cells
         height = cy + cell_h + PAD if any(cells.values()) else box_height(head)
         x = (width - _row_width(widths)) / 2
         for p, w in zip(self.snap.procs, widths, strict=True):
