@@ -130,9 +130,17 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+PASS_THROUGH = {"lab": cmd_lab, "explore": cmd_explore}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = parser()
-    args = ap.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASS_THROUGH:
+        # argparse.REMAINDER does not collect a leading option ("explore -p ..."), so these
+        # commands get their arguments untouched and parse them themselves.
+        args = argparse.Namespace(cmd=argv[0], rest=argv[1:], fn=PASS_THROUGH[argv[0]])
+    else:
+        args = parser().parse_args(argv)
     try:
         return args.fn(args)
     except CowError as e:

@@ -204,22 +204,22 @@ def do_swap_page(k: Kernel, proc: Process, addr: int, pte: Pte, write: bool) -> 
     else:
         k.note(f"{where}: swap cache hit, pfn {page.pfn}")
     exclusive = k.policy.anon_exclusive and pte.swp_exclusive
+    # The fault holds the reference the swap cache lookup took (the PTE inherits it), so
+    # dropping the swap cache's reference below cannot free the page.
+    page.refcount += 1
     if exclusive:
         swap_free(k, slot)
         reuse, why = True, "pte_swp_exclusive() -> exclusive"
     elif k.policy.swapin_test == "mapcount":
-        # The fault holds the reference lookup_swap_cache() took (it becomes the PTE's),
-        # so reuse_swap_page() dropping the swap cache's reference cannot free the page.
-        page.refcount += 1
         reuse, why = reuse_swap_page(k, page) if write else (False, "read fault")
-        page.refcount -= 1
         swap_free(k, slot)
     else:
         swap_free(k, slot)
-        if write and page.refcount + 1 == 2 and folio_free_swap(k, page):
+        if write and page.refcount == 2 and folio_free_swap(k, page):
             k.note(f"{where}: should_try_to_free_swap() -> swap cache freed")
-        count = page.refcount + 1
+        count = page.refcount
         reuse, why = count == 1, f"page_count()={count}" + (" == 1" if count == 1 else " != 1")
+    page.refcount -= 1  # map_page() counts the PTE's reference
     verdict = k.decide(proc, addr, page, True, False) if write and reuse else None
     map_page(proc, addr, page, write=write and reuse and proc.mm.find_vma(addr).write)
     if reuse and k.policy.anon_exclusive:

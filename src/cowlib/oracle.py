@@ -136,6 +136,8 @@ class Oracle:
                 continue
             if h.pfn == ZERO_PFN and not h.longterm:
                 continue  # only long-term R/O pins of the zero page are reliable (6.2)
+            if h.owner.gup_fast is not None and h.owner.gup_fast.handle is h:
+                continue  # GUP-fast has not returned it yet; its re-check may still back off
             pte = h.owner.mm.ptes.get(h.addr)
             if pte is None:
                 continue  # unmapped: the pin no longer aliases process memory
