@@ -1,0 +1,290 @@
+"""The explorer: each rule's minimal bug, none under linux-6.x, the race, sound deduplication."""
+
+import pickle
+
+import pytest
+
+from cowlib import PRESETS, Busy, CowError
+from cowlib.actions import apply, run_actions
+from cowlib.cli import main as cowlib_main
+from cowlib.explore import (
+    DEPTH,
+    RACE_DEPTH,
+    RACE_UNIVERSE,
+    UNIVERSE,
+    SearchKernel,
+    Universe,
+    canonical_state,
+    caption,
+    explore,
+    find_race,
+    main,
+    moves,
+    render,
+    table,
+    table_rows,
+)
+
+BASE = PRESETS["linux-5.11"]
+PREFIX = "P:mmap 1; P:write 0 X; "
+
+
+def last_step_reports(script: str, policy, kind: str) -> bool:
+    """Replayed on a plain Kernel, does the last action make the oracle report kind?"""
+    k = run_actions(script, policy)
+    return kind in {v.kind for v in k.trace[-1].violations}
+
+
+def reported_anywhere(script: str, policy, kind: str) -> bool:
+    return kind in {v.kind for v in run_actions(script, policy).violations}
+
+
+# Each rule's row, searched in the smallest universe that still holds its bugs (the full
+# universe finds the same lengths: see the default table in benchmarks/bench_explore.py).
+RULE_BUGS = {
+    "rule1": (("write", "read", "fork", "exit", "munmap", "vmsplice", "pipe_read"), 5, {
+        "leak": "P:vmsplice 0; P:fork C; P:write 0 v3; C:write 0 v4; pipe1:read"}),
+    "rule2": (("write", "read", "fork", "pin_ro"), 4, {
+        "leak": "P:fork C; P:pin 0 ro long; P:write 0 v3; C:read 0"}),
+    "rule3": (("write", "read", "fork", "pin_rw", "device_write"), 5, {
+        "leak": "P:pin 0 rw long; P:fork C; pin1:write dma3; C:read 0",
+        "lost-write": "P:pin 0 rw long; P:fork C; P:write 0 v3; pin1:write dma4; P:read 0",
+        "stale-pin": "P:pin 0 rw long; P:fork C; P:write 0 v3"}),
+    "rule4": (("write", "read", "fork", "pin_rw", "device_write", "pageout"), 5, {
+        "leak": "P:pin 0 rw long; K:pageout P 0; P:fork C; pin1:write dma4; C:read 0",
+        "stale-pin": "P:pin 0 rw long; K:pageout P 0; P:read 0; P:write 0 v4"}),
+}
+
+
+@pytest.mark.parametrize("rule", RULE_BUGS)
+def test_each_rule_removed_yields_its_shortest_counterexamples(rule):
+    ops, depth, bugs = RULE_BUGS[rule]
+    policy = BASE.without(rule)
+    result = explore(policy, depth, Universe(ops=ops), baseline=BASE)
+    assert {kind: ce.script for kind, ce in result.new.items()} == {
+        kind: PREFIX + script for kind, script in bugs.items()}
+    for kind, ce in result.new.items():
+        assert ce.length == len(bugs[kind].split("; "))
+        assert last_step_reports(ce.script, policy, kind)
+        assert not reported_anywhere(ce.script, BASE, kind)
+        assert result.found[kind].length == ce.length
+
+
+def test_rule4_stale_pin_is_new_although_linux_5_11_has_a_shorter_one_with_ro_pins():
+    universe = Universe(ops=("write", "read", "pin_rw", "pin_ro", "pageout"))
+    result = explore(BASE.without("rule4"), 4, universe, baseline=BASE)
+    assert result.found["stale-pin"].script == (
+        PREFIX + "K:pageout P 0; P:pin 0 ro long; P:write 0 v3")
+    assert reported_anywhere(result.found["stale-pin"].script, BASE, "stale-pin")
+    assert result.new["stale-pin"].script == (
+        PREFIX + "P:pin 0 rw long; K:pageout P 0; P:read 0; P:write 0 v4")
+
+
+def test_no_counterexample_under_linux_6x_at_the_default_depth():
+    result = explore("linux-6.x", DEPTH, UNIVERSE)
+    assert result.found == {}
+    assert result.depth == DEPTH
+    assert result.states > 5000
+    assert [result.cell(kind) for kind in ("leak", "stale-pin")] == ["none up to 5"] * 2
+
+
+def test_race_without_write_protect_seq_leaves_a_cow_shared_pin_that_goes_stale():
+    policy = BASE.replace(write_protect_seq=False)
+    race = find_race(policy)
+    assert race == (PREFIX + "P:gupf 0 rw; P:fork_begin C; P:fork_check 0; P:gupf_pin; "
+                    "P:gupf_check; P:gupf_slow; P:fork_end; P:write 0 v8")
+    assert last_step_reports(race, policy, "stale-pin")
+    k = run_actions(race.rsplit("; ", 1)[0], policy)  # before P's write: shared, pinned
+    pin, page = k.handle("pin1"), k.pages[k.handle("pin1").pfn]
+    assert (page.mapcount, page.pincount, k.process("P").mm.ptes[pin.addr].write) == (2, 1, False)
+    k = run_actions(race.split("; P:gupf_slow")[0], BASE)  # with write_protect_seq
+    assert (k.process("P").gup_fast.stage, k.handle("pin1").pfn) == ("fallback", None)
+    with pytest.raises(Busy, match="mmap_lock, held by fork"):
+        apply(k, "P:gupf_slow")
+
+
+def test_counterexample_steps_in_the_player_like_a_scenario():
+    from cowlib.view.player import Player
+
+    ce = explore(BASE.without("rule4"), 4, Universe(ops=("write", "read", "pin_rw", "pageout")),
+                 baseline=BASE).new["stale-pin"]
+    player = Player(ce.script, [BASE.without("rule4"), BASE])
+    assert player.actions == list(ce.actions)
+    assert [[v.kind for step in run.trace for v in step.violations] for run in player.runs] == [
+        ["stale-pin"], []]
+
+
+@pytest.mark.parametrize("preset", ["linux-5.11", "linux-6.x"])
+def test_no_race_with_write_protect_seq_within_the_bound(preset):
+    assert find_race(preset, RACE_DEPTH) is None
+
+
+def test_race_universe_lets_gupf_run_between_fork_check_and_fork_share():
+    k = run_actions(PREFIX + "P:fork_begin C", kernel=SearchKernel(BASE))
+    assert moves(k, RACE_UNIVERSE, 1) == ["P:gupf 0 rw", "P:fork_check 0", "P:fork_end"]
+    apply(k, "P:fork_check 0")
+    assert moves(k, RACE_UNIVERSE, 2) == ["P:gupf 0 rw", "P:fork_share 0", "P:fork_end"]
+
+
+def test_moves_of_the_default_universe_at_the_start():
+    k = run_actions(UNIVERSE.prefix, kernel=SearchKernel(BASE))
+    assert moves(k, UNIVERSE, 1) == [
+        "P:write 0 v1", "P:pin 0 rw long", "P:read 0", "P:munmap 0", "P:mprotect 0 1 r",
+        "P:mprotect 0 1 rw", "P:vmsplice 0", "P:pin 0 ro long", "K:pageout P 0", "P:fork C",
+        "P:exit", "K:drain"]
+
+
+# -- deduplication ----------------------------------------------------------------------
+SMALL = Universe(ops=("write", "read", "fork", "exit", "munmap", "vmsplice", "pipe_read",
+                      "pin_rw", "device_write", "pageout", "drain"))
+
+
+@pytest.mark.parametrize("policy", [PRESETS["linux-5.7"], BASE.without("rule4"),
+                                    PRESETS["linux-6.x"]], ids=lambda p: p.name)
+def test_dedup_explores_fewer_states_with_the_same_verdicts(policy):
+    merged = explore(policy, 4, SMALL, baseline=BASE)
+    every = explore(policy, 4, SMALL, dedup=False, baseline=BASE)
+    assert merged.states * 10 < every.states
+    assert every.states == every.transitions + 1  # without dedup the search is a tree
+    for verdicts in ("found", "new"):
+        assert ({kind: ce.length for kind, ce in getattr(merged, verdicts).items()}
+                == {kind: ce.length for kind, ce in getattr(every, verdicts).items()})
+
+
+def step(blob: bytes, action: str) -> tuple[frozenset[str], SearchKernel] | None:
+    """The kernel after action, and the violations it reported; None if refused."""
+    k = pickle.loads(blob)
+    try:
+        apply(k, action)
+    except CowError:
+        return None
+    kinds = frozenset(v.kind for v in k.trace[-1].violations)
+    k.trace.clear()
+    return kinds, k
+
+
+def every_sequence(policy, universe: Universe, depth: int):
+    """(canonical state, pickled kernel) after every sequence up to depth, unpruned."""
+    root = run_actions(universe.prefix, kernel=SearchKernel(policy))
+    root.trace.clear()
+    level = [pickle.dumps(root)]
+    yield canonical_state(root), level[0]
+    for n in range(1, depth + 1):
+        following = []
+        for blob in level:
+            for action in moves(pickle.loads(blob), universe, n):
+                if (stepped := step(blob, action)) is not None:
+                    following.append(pickle.dumps(stepped[1]))
+                    yield canonical_state(stepped[1]), following[-1]
+        level = following
+
+
+def reachable_states(policy, universe: Universe, depth: int) -> set:
+    return {state for state, _ in every_sequence(policy, universe, depth)}
+
+
+@pytest.mark.parametrize("policy", [PRESETS["linux-5.9-rc4"], PRESETS["linux-6.x"]],
+                         ids=lambda p: p.name)
+def test_expanding_one_state_per_class_reaches_every_class(policy):
+    assert explore(policy, 4, SMALL).states == len(reachable_states(policy, SMALL, 4))
+
+
+def test_race_dedup_reaches_every_class():
+    policy = BASE.replace(write_protect_seq=False)
+    assert explore(policy, 6, RACE_UNIVERSE).states == len(
+        reachable_states(policy, RACE_UNIVERSE, 6))
+
+
+def successors(blob: bytes, universe: Universe) -> set[tuple[frozenset[str], tuple]]:
+    """Every next state's canonical form, with the violations reported on the way."""
+    stepped = (step(blob, action) for action in moves(pickle.loads(blob), universe, 0))
+    return {(kinds, canonical_state(k)) for kinds, k in filter(None, stepped)}
+
+
+def merged_pairs(policy, universe: Universe, depth: int) -> list[tuple[bytes, bytes]]:
+    """Per canonical state, the first and the last of the sequences that reach it."""
+    first, last = {}, {}
+    for state, blob in every_sequence(policy, universe, depth):
+        (last if state in first else first)[state] = blob
+    return [(first[state], last[state]) for state in last]
+
+
+@pytest.mark.parametrize(("policy", "universe", "depth"), [
+    (PRESETS["linux-5.7"], UNIVERSE, 3), (BASE.without("rule4"), UNIVERSE, 3),
+    (PRESETS["linux-6.x"], UNIVERSE, 3),
+    (BASE, Universe(ops=("write", "read", "fork", "exit", "mprotect", "pageout"), pages=2), 3),
+    (BASE.replace(write_protect_seq=False), RACE_UNIVERSE, 6)],
+    ids=["linux-5.7", "no-rule4", "linux-6.x", "two-pages", "race"])
+def test_merged_states_have_the_same_next_steps(policy, universe, depth):
+    """Dedup is a bisimulation: equal canonical states step to equal ones, same reports."""
+    pairs = merged_pairs(policy, universe, depth)
+    assert len(pairs) > 50
+    for a, b in pairs:
+        assert successors(a, universe) == successors(b, universe)
+
+
+def key(script: str, policy=BASE) -> tuple:
+    return canonical_state(run_actions(PREFIX + script, kernel=SearchKernel(policy)))
+
+
+def test_canonical_state_ignores_names_values_and_pfn_numbers():
+    assert key("P:fork C") == key("P:fork D")
+    assert key("P:write 0 Y") == key("P:write 0 Z")
+    assert key("P:write 0 Y") == key("")  # X is overwritten: nothing can show it again
+    assert key("K:drain; P:fork C; P:write 0 Y") == key("K:drain; P:fork C; C:write 0 Y")
+    assert key("P:fork C; C:exit; P:fork D") == key("P:fork C")
+    two = "P:mmap 2; P:write 0 X; "
+    assert canonical_state(run_actions(two + "P:mprotect 1 1 rw")) == canonical_state(
+        run_actions(two))  # a VMA split in two is the same memory
+    swapped_in_first, written_first = (
+        canonical_state(run_actions(two + f"K:pageout P 0; {script}; P:exit", "linux-5.7"))
+        for script in ("P:read 0; P:write 1 Y", "P:write 1 Y; P:read 0"))
+    assert swapped_in_first == written_first  # pages in the swap cache and LRU batch only
+
+
+def test_canonical_state_keeps_what_decides_the_future():
+    assert key("") != key("K:drain")  # the LRU batch's reference counts in page_count()
+    assert key("") != key("P:pin 0 rw long; pin1:unpin")  # MMF_HAS_PINNED is sticky
+    assert key("P:vmsplice 0") != key("P:vmsplice 0; P:fork C; C:exit")  # P's PTE stays r/o
+
+
+# -- the table and the command --------------------------------------------------------------
+def test_table_rows_are_the_presets_then_linux_5_11_without_each_rule():
+    rows = table_rows()
+    assert [(p.name, b and b.name) for p, b in rows] == [
+        *((name, None) for name in PRESETS),
+        *((f"linux-5.11 without rule{n}", "linux-5.11") for n in range(1, 5))]
+
+
+def test_table_renders_text_and_markdown_from_parallel_rows():
+    rows = [(PRESETS["linux-6.x"], None), (BASE.without("rule3"), BASE)]
+    results = table(3, Universe(ops=("write", "fork", "pin_rw")), rows, jobs=2)
+    assert [r.policy for r in results] == ["linux-6.x", "linux-5.11 without rule3"]
+    assert render(results).splitlines() == [
+        "policy                    leak          lost-write    stale-pin     accounting",
+        "------------------------  ------------  ------------  ------------  ------------",
+        "linux-6.x                 none up to 3  none up to 3  none up to 3  none up to 3",
+        "linux-5.11 without rule3  none up to 3  none up to 3  3             none up to 3"]
+    assert render(results, markdown=True, new=True).splitlines() == [
+        "| policy | leak | lost-write | stale-pin | accounting |", "|---|---|---|---|---|",
+        "| linux-5.11 without rule3 | none up to 3 | none up to 3 | 3 | none up to 3 |"]
+    assert caption(results, new=True).startswith(
+        "Length of the shortest counterexample that the baseline (linux-5.11) passes, in "
+        "actions after \"P:mmap 1; P:write 0 X\"; universe: 2 live processes, 1 page")
+
+
+def test_command_echoes_parameters_then_prints_row_and_counterexamples(capsys):
+    assert cowlib_main(["explore", "-p", "linux-5.11", "-w", "rule2", "-d", "4"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("cowlib explore: policy=linux-5.11 without rule2 depth=4 procs=2 "
+                          "pages=1 ops=write,read,fork,")
+    assert "linux-5.11 without rule2  4     none up to 4  none up to 4  none up to 4" in out
+    assert f"  leak (4): {PREFIX}P:fork C; P:pin 0 ro long; P:write 0 v3; C:read 0" in out
+    assert "depth 4/4 done" in err
+
+
+@pytest.mark.parametrize("argv", [["--depth", "x"], ["-p", "linux-4.0"], ["-d", "-1"],
+                                  ["--pages", "3"], ["--bogus"]])
+def test_command_usage_errors_exit_2(argv, capsys):
+    assert main(argv) == 2
+    assert "error" in capsys.readouterr().err
