@@ -64,15 +64,18 @@ class Kernel:
 
     @property
     def violations(self) -> list[Violation]:
+        """Every violation the oracle found, in step order."""
         return [v for step in self.trace for v in step.violations]
 
     def process(self, name: str) -> Process:
+        """The process called name (CowError listing the processes if there is none)."""
         try:
             return self.procs[name]
         except KeyError:
             raise BadArgument(f"no process {name!r}; processes: {', '.join(self.procs)}") from None
 
     def handle(self, name: str) -> gup.Handle:
+        """The pipe, pin or ref called name (pipe1, pin1, ref1, ...)."""
         try:
             return self.handles[name]
         except KeyError:

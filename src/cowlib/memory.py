@@ -257,11 +257,17 @@ def copy_present_pte_check(k: Kernel, parent: Process, child: Process, addr: int
         child.mm.ptes[addr] = Pte(pfn=ZERO_PFN)
         k.note(f"{where}: zero page, mapped read-only in both")
         return True
-    needs_cow_for_dma = (k.policy.fork_copies_pinned and parent.mm.has_pinned
-                         and page_maybe_dma_pinned(page))
-    if k.policy.anon_exclusive and not page.anon_exclusive:
-        needs_cow_for_dma = False
-    if needs_cow_for_dma:
+    if not k.policy.fork_copies_pinned:
+        why = "no early copy at fork in this era (before 70e806e4e645)"
+    elif k.policy.anon_exclusive and not page.anon_exclusive:
+        why = "not PageAnonExclusive (page_try_dup_anon_rmap only refuses exclusive pages)"
+    elif not parent.mm.has_pinned:
+        why = "MMF_HAS_PINNED not set"
+    elif not page_maybe_dma_pinned(page):
+        why = f"page_maybe_dma_pinned() false (refcount {page.refcount})"
+    else:
+        why = ""
+    if not why:
         new = k.alloc_page(page.data)
         new.anon_exclusive = k.policy.anon_exclusive
         map_page(child, addr, new, write=child.mm.find_vma(addr).write)
@@ -271,8 +277,8 @@ def copy_present_pte_check(k: Kernel, parent: Process, child: Process, addr: int
                f"{page.refcount}) -> copy_present_page: child gets new pfn {new.pfn}, "
                f"parent keeps pfn {page.pfn} writable")
         return True
-    k.note(f"{where}: pfn {page.pfn} not maybe-pinned -> share it"
-           + (" (page_try_dup_anon_rmap clears PageAnonExclusive)"
+    k.note(f"{where}: {why} -> share pfn {page.pfn}"
+           + (", page_try_dup_anon_rmap clears PageAnonExclusive"
               if page.anon_exclusive else ""))
     page.anon_exclusive = False
     return False

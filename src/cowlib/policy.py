@@ -49,7 +49,7 @@ class Policy:
     # a7f226604170 + c89357e27f20 (5.19): a R/O FOLL_PIN on a possibly shared anon page
     # triggers FAULT_FLAG_UNSHARE (gup_must_unshare).
     ro_pin_unshares: bool = True
-    # 64fe24a3e05e (6.0): mprotect(PROT_WRITE) maps exclusive anon pages writable at once
+    # 64fe24a3e05e (likely 6.0): mprotect(PROT_WRITE) maps exclusive anon pages writable at once
     # (can_change_pte_writable) instead of leaving a write fault for later.
     mprotect_upgrade: bool = True
     # Rule 2, "a spurious COW is safe": when unsure, copy. False models the rejected
