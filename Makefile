@@ -41,7 +41,7 @@ $(BOOK_STAMP): $(SETUP_STAMP) $(BOOK_INPUTS)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	touch $@
 
-test: setup $(BOOK_STAMP)
+test: setup lint $(BOOK_STAMP)
 	$(BIN)/python -m pytest tests book --nbval --nbval-kernel-name python3 \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 
@@ -62,7 +62,6 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache
