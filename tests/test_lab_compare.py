@@ -33,6 +33,7 @@ def test_classify_names_write_faults_by_page_identity():
 def test_summaries_are_independent_of_the_page_count():
     assert summarize(["copy"] * 3) == summarize(["copy"] * 10_000) == "copy (all pages)"
     assert summarize(["copy", "reuse", "copy"]) == "mixed: 2 copy, 1 reuse"
+    assert summarize(["copy", "hidden", "copy"]) == "hidden"  # no root: compared as hidden
     assert shared_summary([1, 2], [1, 2]) == "all shared"
     assert shared_summary([1, 2], [3, 4]) == "none shared"
     assert shared_summary([1, 2], [1, 4]) == "1 of 2 shared"

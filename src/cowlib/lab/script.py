@@ -191,6 +191,8 @@ def classify(before: object, exclusive_before: object, after: object) -> str:
 def summarize(outcomes: list[str]) -> str:
     """'copy (all pages)' when every page agrees, else the counts."""
     counts = Counter(outcomes)
+    if HIDDEN in counts:
+        return HIDDEN  # without root some pages cannot be told apart
     if len(counts) == 1:
         return f"{outcomes[0]} (all pages)"
     return "mixed: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
