@@ -3,8 +3,8 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cowlib import PRESETS, CowError, Kernel
-from cowlib.actions import OPS, apply, choose_action
+from cowlib import PRESETS, Kernel
+from cowlib.actions import OPS, apply, try_choice
 from cowlib.oracle import accounting_problems
 
 CHOICES = st.lists(st.tuples(st.integers(0, len(OPS) - 1), st.integers(0, 5),
@@ -18,13 +18,7 @@ def run(policy, choices, pages=2):
     apply(k, f"P:mmap {pages}")
     apply(k, "P:write 0 X")
     for choice in choices:
-        action = choose_action(k, *choice, pages=pages)
-        if action is None:
-            continue
-        try:
-            apply(k, action)
-        except CowError:
-            continue
+        try_choice(k, choice, pages)
     return k
 
 

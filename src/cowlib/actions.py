@@ -203,6 +203,18 @@ def choose_action(k: Kernel, op: int, who: int, page: int, flag: int, pages: int
     }[name]
 
 
+def try_choice(k: Kernel, choice: tuple[int, int, int, int], pages: int) -> str | None:
+    """Apply the action choose_action() makes of choice; None if none or refused."""
+    action = choose_action(k, *choice, pages=pages)
+    if action is None:
+        return None
+    try:
+        apply(k, action)
+    except CowError:
+        return None
+    return action
+
+
 def random_actions(seed: int, length: int = 8, pages: int = 1, policy: str | Policy | None = None
                    ) -> list[str]:
     """A reproducible random operation sequence (valid under every preset)."""
@@ -214,13 +226,9 @@ def random_actions(seed: int, length: int = 8, pages: int = 1, policy: str | Pol
     tries = 0
     while len(actions) < length and tries < 50 * length:
         tries += 1
-        action = choose_action(k, rng.randrange(len(OPS)), rng.randrange(6),
-                               rng.randrange(pages), rng.randrange(4), pages)
-        if action is None:
-            continue
-        try:
-            apply(k, action)
-        except CowError:
-            continue
-        actions.append(action)
+        choice = (rng.randrange(len(OPS)), rng.randrange(6), rng.randrange(pages),
+                  rng.randrange(4))
+        action = try_choice(k, choice, pages)
+        if action is not None:
+            actions.append(action)
     return actions
