@@ -14,7 +14,7 @@ from typing import Any
 
 from . import gup, memory, vmscan
 from .errors import BadAddress, BadArgument, Busy, ProcessExited, SegFault
-from .mm import Mm, Vma
+from .mm import MMAP_BASE, Mm, Vma
 from .oracle import CLASSES, Oracle
 from .page import PAGE_SIZE, PAGEVEC_SIZE, ZERO_PFN, ZERO_TOKEN, Page, Token
 from .policy import Policy, get_policy
@@ -437,7 +437,6 @@ class Process:
         return ", ".join(f"{v.start:#x}-{v.end:#x}" for v in self.mm.vmas) or "nothing"
 
     def _index(self, addr: int) -> str:
-        from .mm import MMAP_BASE
         return str((addr - MMAP_BASE) // PAGE_SIZE)
 
     def _forking(self, addr: int | None, step: str | None) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from .page import GUP_PIN_COUNTING_BIAS
+
 
 @dataclass(frozen=True)
 class PteView:
@@ -47,7 +49,7 @@ class PageView:
 
     @property
     def maybe_pinned(self) -> bool:
-        from .page import GUP_PIN_COUNTING_BIAS
+        """page_maybe_dma_pinned() of the snapshot."""
         return self.refcount >= GUP_PIN_COUNTING_BIAS
 
 
