@@ -36,3 +36,74 @@ def test_class_chart_has_a_bar_per_class_per_preset_on_an_opaque_background():
     assert heights == [counts[p][c] for c in CLASSES for p in presets]
     assert fig.patch.get_alpha() == 1.0 and fig.patch.get_facecolor()[:3] == (1.0, 1.0, 1.0)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list(CLASSES)
+
+
+def fabricated_costs():
+    """FaultCosts and ForkPinCost as the lab returns them, with made-up ns figures."""
+    from cowlib.lab.timing import FaultCosts, ForkPinCost
+
+    faults = FaultCosts(
+        pages=1000,
+        first_touch=[2100.0, 1900.0, 2000.0],
+        copy=[2800.0, 2600.0, 2700.0],
+        reuse=[1000.0, 1100.0, 900.0],
+        loop=[110.0, 100.0, 90.0],
+    )
+    forks = ForkPinCost(pages=1000, plain=[1.2e6, 1.3e6, 1.4e6], pinned=[13e6, 14e6, 13.5e6])
+    return faults, forks
+
+
+def test_cost_chart_draws_the_lab_medians_with_a_dot_per_trial_on_an_opaque_background():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    faults, forks = fabricated_costs()
+    fig = plots.plot_fault_costs(faults, forks)
+    left, right = fig.axes
+    assert [round(bar.get_height(), 6) for bar in left.patches] == [1.9, 0.9, 2.6]
+    assert [bar.get_height() for bar in left.patches] == pytest.approx(
+        [faults.first_touch_ns / 1000, faults.reuse_ns / 1000, faults.copy_ns / 1000]
+    )
+    assert [bar.get_height() for bar in right.patches] == pytest.approx(
+        [1.3, 13.5, forks.extra_per_page_ns / 1000]
+    )
+    assert forks.extra_per_page_ns / 1000 == pytest.approx(12.2)
+    assert [t.get_text() for t in left.get_xticklabels()] == list(plots.FAULT_LABELS)
+    assert [t.get_text() for t in right.get_xticklabels()] == list(plots.FORK_LABELS)
+    assert left.get_ylabel() == right.get_ylabel() == "µs per page"
+    assert "1000 pages" in left.get_title() and "fork()" in right.get_title()
+    # one dot per trial, loop subtracted: the copy fault's trials
+    copy_dots = left.lines[2].get_ydata()
+    assert list(copy_dots) == pytest.approx([2.7, 2.5, 2.6])
+    assert [len(line.get_ydata()) for line in left.lines + right.lines] == [3] * 6
+    assert [t.get_text() for t in left.texts] == ["1.90", "0.90", "2.60"]
+    assert fig.patch.get_alpha() == 1.0 and fig.patch.get_facecolor()[:3] == (1.0, 1.0, 1.0)
+    for ax in fig.axes:
+        assert ax.get_facecolor()[:3] == (1.0, 1.0, 1.0)
+
+
+def test_cost_chart_draws_one_panel_when_fork_costs_are_missing():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    faults, forks = fabricated_costs()
+    (ax,) = plots.plot_fault_costs(faults).axes
+    assert len(ax.patches) == 3
+    (ax,) = plots.plot_fault_costs(fork=forks).axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(plots.FORK_LABELS)
+    with pytest.raises(ValueError):
+        plots.plot_fault_costs()
+
+
+def test_cost_chart_draws_into_given_axes():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    faults, forks = fabricated_costs()
+    fig, (a, b) = plt.subplots(1, 2)
+    try:
+        assert plots.plot_fault_costs(faults, forks, ax=(a, b)) is fig
+        assert len(a.patches) == len(b.patches) == 3
+        with pytest.raises(ValueError):
+            plots.plot_fault_costs(faults, forks, ax=a)
+    finally:
+        plt.close(fig)
