@@ -1,6 +1,10 @@
 """The explorer: each rule's minimal bug, none under linux-6.x, the race, sound deduplication."""
 
+import contextlib
+import io
+import json
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +13,7 @@ from cowlib.actions import apply, run_actions
 from cowlib.cli import main as cowlib_main
 from cowlib.explore import (
     DEPTH,
+    OPS,
     RACE_DEPTH,
     RACE_UNIVERSE,
     UNIVERSE,
@@ -288,3 +293,100 @@ def test_command_echoes_parameters_then_prints_row_and_counterexamples(capsys):
 def test_command_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
     assert "error" in capsys.readouterr().err
+
+
+# -- --ops: the chapter's table from the command line -----------------------------------------
+BOOK_OPS = "write,read,fork,vmsplice,pipe_read,pin_rw,pin_ro,device_write,pageout"
+BOOK_TABLE = [
+    "| policy | leak | lost-write | stale-pin | accounting |", "|---|---|---|---|---|",
+    "| linux-5.7 | 4 | 5 | 3 | none up to 5 |",
+    "| linux-5.8 | 4 | 5 | 3 | none up to 5 |",
+    "| linux-5.9-rc4 | 4 | 5 | 3 | none up to 5 |",
+    "| linux-5.11 | none up to 5 | none up to 5 | 3 | none up to 5 |",
+    "| linux-5.18 | none up to 5 | none up to 5 | 3 | none up to 5 |",
+    "| linux-6.x | none up to 5 | none up to 5 | none up to 5 | none up to 5 |",
+    "| linux-5.11 without rule1 | 5 | none up to 5 | 3 | none up to 5 |",
+    "| linux-5.11 without rule2 | 4 | none up to 5 | none up to 5 | none up to 5 |",
+    "| linux-5.11 without rule3 | 4 | 5 | 3 | none up to 5 |",
+    "| linux-5.11 without rule4 | 5 | none up to 5 | 3 | none up to 5 |"]
+BOOK_NEW_TABLE = [
+    *BOOK_TABLE[:2],
+    "| linux-5.11 without rule1 | 5 | none up to 5 | none up to 5 | none up to 5 |",
+    "| linux-5.11 without rule2 | 4 | none up to 5 | none up to 5 | none up to 5 |",
+    "| linux-5.11 without rule3 | 4 | 5 | 3 | none up to 5 |",
+    "| linux-5.11 without rule4 | 5 | none up to 5 | 4 | none up to 5 |"]
+CHAPTER = Path(__file__).parents[1] / "book" / "explore.ipynb"
+
+
+def chapter_cell(cell_id: str) -> dict:
+    return next(c for c in json.loads(CHAPTER.read_text())["cells"] if c["id"] == cell_id)
+
+
+def chapter_output(cell_id: str) -> list[str]:
+    """The stored Markdown output of a cell of the chapter, as lines."""
+    return "".join(chapter_cell(cell_id)["outputs"][0]["data"]["text/markdown"]).splitlines()
+
+
+@pytest.fixture(scope="module")
+def book_table_run() -> list[str]:
+    """cowlib explore --table with the chapter's nine operations, as the chapter says."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert cowlib_main(["explore", "--table", "--markdown", "-d", "5", "--ops", BOOK_OPS,
+                            "-j", "2"]) == 0
+    return out.getvalue().splitlines()
+
+
+def test_command_ops_reproduces_the_chapters_table(book_table_run):
+    lines = book_table_run
+    assert lines[0] == f"cowlib explore: table depth=5 procs=2 pages=1 ops={BOOK_OPS}"
+    caption_line = ("Length of the shortest counterexample, in actions after \"P:mmap 1; "
+                    "P:write 0 X\"; universe: 2 live processes, 1 page, ops "
+                    f"{BOOK_OPS}; depth 5.")
+    at = lines.index(caption_line)
+    assert lines[at + 1:at + 1 + len(BOOK_TABLE)] == BOOK_TABLE
+    at = next(i for i, line in enumerate(lines) if line.startswith(
+        "Length of the shortest counterexample that the baseline (linux-5.11) passes"))
+    assert lines[at + 1:at + 1 + len(BOOK_NEW_TABLE)] == BOOK_NEW_TABLE
+
+
+def test_chapter_shows_the_table_the_command_prints(book_table_run):
+    """The chapter's stored tables (its cells explore-14 and explore-21) are the CLI's."""
+    for cell_id, expected in [("explore-14", BOOK_TABLE), ("explore-21", BOOK_NEW_TABLE)]:
+        shown = chapter_output(cell_id)
+        assert shown[0] in book_table_run  # the caption, universe and depth included
+        assert shown[2:] == expected
+    markdown = "".join(chapter_cell("explore-39")["source"])  # "Try it from the command line"
+    assert f"cowlib explore --table -d 5 --ops {BOOK_OPS}" in markdown
+
+
+def test_command_ops_with_a_policy_and_a_rule_off(capsys):
+    assert main(["-p", "linux-5.11", "-w", "rule2", "-d", "4",
+                 "--ops", "write, read,fork,pin_ro"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("cowlib explore: policy=linux-5.11 without rule2 depth=4 procs=2 "
+                          "pages=1 ops=write,read,fork,pin_ro\n")
+    assert "linux-5.11 without rule2  4     none up to 4  none up to 4  none up to 4" in out
+    assert f"  leak (4): {PREFIX}P:fork C; P:pin 0 ro long; P:write 0 v3; C:read 0" in out
+
+
+def test_command_ops_with_race_keeps_the_race_depth(capsys):
+    assert main(["--race", "-p", "linux-5.11", "--ops", "read"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("cowlib explore: policy=linux-5.11 depth=12 procs=2 pages=1 "
+                          "ops=read\n")
+    assert "linux-5.11: 1 distinct states, 1 explored" in out  # reading changes nothing
+
+
+@pytest.mark.parametrize(("ops", "message"), [
+    ("write,bogus", "unknown operation 'bogus'; valid operations: "),
+    ("wrte,fork,gupf", "unknown operations 'wrte', 'gupf'; valid operations: "),
+    ("write,", "unknown operation ''; valid operations: "),
+    ("write,read,write", "operation listed twice: write")])
+def test_command_bad_ops_exit_2_listing_the_valid_names(ops, message, capsys):
+    assert main(["--ops", ops]) == 2
+    err = capsys.readouterr().err
+    assert f"cowlib explore: error: argument --ops: {message}" in err
+    if "valid" in message:
+        assert err.rstrip().endswith(", ".join(OPS))
+        assert "write, read, fork, exit, munmap" in err and "gupf_slow" in err

@@ -545,6 +545,20 @@ def caption(results: Sequence[Result], new: bool = False) -> str:
 
 
 # -- the command ---------------------------------------------------------------------------
+def _ops(text: str) -> tuple[str, ...]:
+    """--ops: a comma-separated list of OPS names, each once, in the order given."""
+    ops = tuple(op.strip() for op in text.split(","))
+    unknown = [op for op in ops if op not in OPS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown operation{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}; "
+            f"valid operations: {', '.join(OPS)}")
+    twice = sorted({op for op in ops if ops.count(op) > 1})
+    if twice:
+        raise argparse.ArgumentTypeError(f"operation listed twice: {', '.join(twice)}")
+    return ops
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="cowlib explore",
@@ -558,8 +572,13 @@ def _parser() -> argparse.ArgumentParser:
                     f"{DEPTH}, {RACE_DEPTH} with --race)")
     ap.add_argument("--procs", type=int, default=2, help="live processes at most (default 2)")
     ap.add_argument("--pages", type=int, default=1, choices=(1, 2))
+    ap.add_argument("--ops", type=_ops, metavar="OP[,OP...]",
+                    help=f"the operations of the universe (default: the {len(TABLE_OPS)} "
+                         f"of the table, or with --race the {len(RACE_OPS)} of the race "
+                         f"universe); any of {', '.join(OPS)}")
     ap.add_argument("--race", action="store_true",
-                    help="the fork / GUP-fast race universe (split fork and GUP-fast)")
+                    help="the fork / GUP-fast race universe (split fork and GUP-fast); "
+                         "with --ops, only its default depth")
     ap.add_argument("--table", action="store_true",
                     help="every preset and linux-5.11 without each rule (ignores -p, -w)")
     ap.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
@@ -574,8 +593,8 @@ def main(argv: Sequence[str]) -> int:
     except SystemExit as e:
         return int(e.code or 0)
     try:
-        universe = Universe((RACE_UNIVERSE if args.race else UNIVERSE).ops, args.procs,
-                            args.pages)
+        ops = args.ops or (RACE_UNIVERSE if args.race else UNIVERSE).ops
+        universe = Universe(ops, args.procs, args.pages)
         depth = args.depth if args.depth is not None else RACE_DEPTH if args.race else DEPTH
         if args.table:
             rows = table_rows()
