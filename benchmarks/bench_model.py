@@ -10,7 +10,8 @@ import sys
 import time
 
 from cowlib import PRESETS
-from cowlib.actions import random_actions, run_actions
+from cowlib.actions import run_actions
+from cowlib.moves import random_actions
 
 
 def interpreter_ms(code: str, runs: int = 21) -> float:

@@ -13,7 +13,7 @@ import sys
 import time
 
 from cowlib import PRESETS
-from cowlib.actions import random_actions
+from cowlib.moves import random_actions
 from cowlib.scenarios import SCENARIOS
 from cowlib.view.player import Player
 from cowlib.view.svg import render_svg

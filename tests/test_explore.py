@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cowlib import PRESETS, Busy, CowError
+from cowlib import PRESETS, Busy, CowError, Kernel
 from cowlib.actions import apply, run_actions
 from cowlib.cli import main as cowlib_main
 from cowlib.explore import (
@@ -17,7 +17,6 @@ from cowlib.explore import (
     RACE_DEPTH,
     RACE_UNIVERSE,
     UNIVERSE,
-    SearchKernel,
     Universe,
     canonical_state,
     caption,
@@ -100,8 +99,11 @@ def test_race_without_write_protect_seq_leaves_a_cow_shared_pin_that_goes_stale(
                     "P:gupf_check; P:gupf_slow; P:fork_end; P:write 0 v8")
     assert last_step_reports(race, policy, "stale-pin")
     k = run_actions(race.rsplit("; ", 1)[0], policy)  # before P's write: shared, pinned
-    pin, page = k.handle("pin1"), k.pages[k.handle("pin1").pfn]
-    assert (page.mapcount, page.pincount, k.process("P").mm.ptes[pin.addr].write) == (2, 1, False)
+    snap = k.snapshot()
+    pin = next(h for h in snap.holders if h.name == "pin1")
+    pte = next(p for p in snap.proc("P").ptes if p.addr == pin.addr)
+    page = snap.page(pin.pfn)
+    assert (page.mapcount, page.pincount, pte.write) == (2, 1, False)
     k = run_actions(race.split("; P:gupf_slow")[0], BASE)  # with write_protect_seq
     assert (k.process("P").gup_fast.stage, k.handle("pin1").pfn) == ("fallback", None)
     with pytest.raises(Busy, match="mmap_lock, held by fork"):
@@ -125,14 +127,14 @@ def test_no_race_with_write_protect_seq_within_the_bound(preset):
 
 
 def test_race_universe_lets_gupf_run_between_fork_check_and_fork_share():
-    k = run_actions(PREFIX + "P:fork_begin C", kernel=SearchKernel(BASE))
+    k = run_actions(PREFIX + "P:fork_begin C", kernel=Kernel(BASE, record=False))
     assert moves(k, RACE_UNIVERSE, 1) == ["P:gupf 0 rw", "P:fork_check 0", "P:fork_end"]
     apply(k, "P:fork_check 0")
     assert moves(k, RACE_UNIVERSE, 2) == ["P:gupf 0 rw", "P:fork_share 0", "P:fork_end"]
 
 
 def test_moves_of_the_default_universe_at_the_start():
-    k = run_actions(UNIVERSE.prefix, kernel=SearchKernel(BASE))
+    k = run_actions(UNIVERSE.prefix, kernel=Kernel(BASE, record=False))
     assert moves(k, UNIVERSE, 1) == [
         "P:write 0 v1", "P:pin 0 rw long", "P:read 0", "P:munmap 0", "P:mprotect 0 1 r",
         "P:mprotect 0 1 rw", "P:vmsplice 0", "P:pin 0 ro long", "K:pageout P 0", "P:fork C",
@@ -156,22 +158,21 @@ def test_dedup_explores_fewer_states_with_the_same_verdicts(policy):
                 == {kind: ce.length for kind, ce in getattr(every, verdicts).items()})
 
 
-def step(blob: bytes, action: str) -> tuple[frozenset[str], SearchKernel] | None:
+def step(blob: bytes, action: str) -> tuple[frozenset[str], Kernel] | None:
     """The kernel after action, and the violations it reported; None if refused."""
     k = pickle.loads(blob)
     try:
         apply(k, action)
     except CowError:
         return None
-    kinds = frozenset(v.kind for v in k.trace[-1].violations)
-    k.trace.clear()
+    kinds = frozenset(v.kind for v in k.violations)
+    k.violations.clear()
     return kinds, k
 
 
 def every_sequence(policy, universe: Universe, depth: int):
     """(canonical state, pickled kernel) after every sequence up to depth, unpruned."""
-    root = run_actions(universe.prefix, kernel=SearchKernel(policy))
-    root.trace.clear()
+    root = run_actions(universe.prefix, kernel=Kernel(policy, record=False))
     level = [pickle.dumps(root)]
     yield canonical_state(root), level[0]
     for n in range(1, depth + 1):
@@ -229,7 +230,7 @@ def test_merged_states_have_the_same_next_steps(policy, universe, depth):
 
 
 def key(script: str, policy=BASE) -> tuple:
-    return canonical_state(run_actions(PREFIX + script, kernel=SearchKernel(policy)))
+    return canonical_state(run_actions(PREFIX + script, kernel=Kernel(policy, record=False)))
 
 
 def test_canonical_state_ignores_names_values_and_pfn_numbers():

@@ -6,7 +6,6 @@ import struct
 from IPython.lib.pretty import pretty
 
 from cowlib.lab import pagemap, swapfile, twin
-from cowlib.lab.compare import compare, relabel
 from cowlib.lab.experiments import EXPERIMENTS
 from cowlib.lab.script import (
     ABSENT,
@@ -17,6 +16,7 @@ from cowlib.lab.script import (
     shared_summary,
     summarize,
 )
+from cowlib.lab.verdicts import compare, relabel
 
 VMSPLICE = EXPERIMENTS["vmsplice"]
 

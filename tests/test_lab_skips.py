@@ -12,11 +12,11 @@ import time
 import pytest
 
 from cowlib import lab
-from cowlib.lab import features, runner, runs, swapfile, syscalls, twin
-from cowlib.lab.compare import compare
+from cowlib.lab import api, features, sandbox, swapfile, syscalls, twin
 from cowlib.lab.experiments import EXPERIMENTS
 from cowlib.lab.features import SCRATCH_DIR, Feature
 from cowlib.lab.script import Experiment, Observation
+from cowlib.lab.verdicts import compare
 
 linux = pytest.mark.skipif(not os.path.exists("/proc/self/pagemap"), reason="needs Linux")
 root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -111,7 +111,7 @@ def test_timed_out_runner_is_killed_with_its_children(monkeypatch):
         started.append(proc.pid)
         return proc
 
-    monkeypatch.setattr(runner.subprocess, "Popen", recording_popen)
+    monkeypatch.setattr(sandbox.subprocess, "Popen", recording_popen)
     result = lab.run("fault-cost", timeout=0.25)
     assert result.error and "timed out after 0.25 s" in result.error
     assert {r.verdict for r in result.rows} == {"kernel error"}
@@ -164,9 +164,9 @@ def run_without_cap_sys_admin(experiment: Experiment) -> lab.Result:
     """The runner with CAP_SYS_ADMIN dropped: PFNs read as zero, as for a normal user."""
     request = {"job": "experiment", "name": experiment.name, "scratch": "/tmp", "alarm": 30}
     drop = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"]
-    env = os.environ | {"PYTHONPATH": runner.PACKAGE_ROOT}
+    env = os.environ | {"PYTHONPATH": sandbox.PACKAGE_ROOT}
     proc = subprocess.run(
-        [*drop, sys.executable, "-c", runner.RUNNER_CODE],
+        [*drop, sys.executable, "-c", sandbox.RUNNER_CODE],
         input=json.dumps(request),
         capture_output=True,
         text=True,
@@ -204,7 +204,7 @@ def test_cli_usage_error_exits_2(capsys):
 
 @linux
 def test_cli_exits_nonzero_when_the_model_disagrees(monkeypatch, capsys):
-    monkeypatch.setattr(runs, "run", functools.partial(runs.run, preset="linux-5.7"))
+    monkeypatch.setattr(api, "run", functools.partial(api.run, preset="linux-5.7"))
     assert lab.main(["vmsplice"]) == 1
     assert "DISAGREE" in capsys.readouterr().out
 

@@ -15,7 +15,16 @@ def setup(policy="linux-6.x", pages=1):
 
 
 def page_at(k, p, a):
-    return k.pages[p.pfn(a)]
+    """The page p maps at a, as the snapshot shows it now."""
+    return k.snapshot().page(p.pfn(a))
+
+
+def pte_at(k, p, a):
+    return next(pte for pte in k.snapshot().proc(p.name).ptes if pte.addr == a)
+
+
+def has_pinned(k, p):
+    return k.snapshot().proc(p.name).has_pinned
 
 
 def test_read_of_untouched_memory_maps_the_zero_page():
@@ -32,8 +41,10 @@ def test_write_fault_allocates_exclusive_page_in_lru_batch():
     p.write(a, "X")
     page = page_at(k, p, a)
     assert (page.refcount, page.mapcount, page.anon_exclusive, page.lru) == (2, 1, True, False)
+    assert page.lru_batch
     k.lru_drain()
-    assert (page.refcount, page.lru) == (1, True)
+    page = page_at(k, p, a)
+    assert (page.refcount, page.lru, page.lru_batch) == (1, True, False)
 
 
 def test_fork_write_protects_both_and_clears_anon_exclusive():
@@ -42,7 +53,7 @@ def test_fork_write_protects_both_and_clears_anon_exclusive():
     c = p.fork("C")
     page = page_at(k, p, a)
     assert p.pfn(a) == c.pfn(a)
-    assert not p.mm.ptes[a].write and not c.mm.ptes[a].write
+    assert not pte_at(k, p, a).write and not pte_at(k, c, a).write
     assert (page.mapcount, page.anon_exclusive) == (2, False)
 
 
@@ -64,16 +75,17 @@ def test_pin_adds_the_bias_and_unpin_removes_it():
     pin = p.pin(a)
     page = page_at(k, p, a)
     assert page.refcount == 1 + GUP_PIN_COUNTING_BIAS and page.pincount == 1
-    assert p.mm.has_pinned
+    assert page.maybe_pinned and has_pinned(k, p)
     pin.unpin()
-    assert page.refcount == 1 and page.pincount == 0
+    page = page_at(k, p, a)
+    assert page.refcount == 1 and page.pincount == 0 and not page.maybe_pinned
 
 
 def test_has_pinned_does_not_exist_before_5_9():
     k, p, a = setup("linux-5.7")
     p.write(a, "X")
     p.pin(a)
-    assert not p.mm.has_pinned
+    assert not has_pinned(k, p)
 
 
 def test_device_write_through_pin_is_seen_by_the_process():
@@ -91,7 +103,7 @@ def test_pageout_swaps_out_and_swapin_restores_exclusive_in_6x():
     assert k.pageout(p, a) is True
     assert p.swapped(a) and k.stats["swapouts"] == 1
     assert p.read(a) == "X"
-    assert p.anon_exclusive(a) and not p.mm.ptes[a].write
+    assert p.anon_exclusive(a) and not pte_at(k, p, a).write
     assert k.stats["swapins"] == 1
 
 
@@ -131,7 +143,7 @@ def test_ro_pin_unshares_in_6x_but_vmsplice_does_not():
     assert c.pfn(a) == shared
     p.pin(a, write=False)
     assert p.pfn(a) != shared and k.stats["unshares"] == 1
-    assert not p.mm.ptes[a].write and p.anon_exclusive(a)
+    assert not pte_at(k, p, a).write and p.anon_exclusive(a)
 
 
 def test_gup_forces_cow_in_5_8_only():
@@ -160,7 +172,8 @@ def test_mprotect_read_only_then_write_segfaults_and_state_is_unchanged():
 def test_mprotect_splits_the_vma():
     k, p, a = setup(pages=3)
     p.mprotect(a + PAGE_SIZE, pages=1, write=False)
-    pages = [((v.start - a) // PAGE_SIZE, (v.end - a) // PAGE_SIZE, v.write) for v in p.mm.vmas]
+    vmas = k.snapshot().proc("P").vmas
+    pages = [((start - a) // PAGE_SIZE, (end - a) // PAGE_SIZE, write) for start, end, write in vmas]
     assert pages == [(0, 1, True), (1, 2, False), (2, 3, True)]
 
 
@@ -170,7 +183,7 @@ def test_munmap_of_one_page_keeps_the_rest():
     p.write(a + PAGE_SIZE, "Y")
     p.munmap(a)
     assert p.read(a + PAGE_SIZE) == "Y"
-    assert p.mm.find_vma(a) is None
+    assert k.snapshot().proc("P").vmas == ((a + PAGE_SIZE, a + 2 * PAGE_SIZE, True),)
 
 
 def test_exit_frees_everything_once_handles_are_released():
@@ -187,9 +200,9 @@ def test_exit_frees_everything_once_handles_are_released():
     pipe.close()
     pin.unpin()
     k.lru_drain()
-    assert [pfn for pfn in k.pages if pfn] == []
-    assert k.swap.slots == {}
-    assert accounting_problems(k) == []
+    snap = k.snapshot()
+    assert [page.pfn for page in snap.pages] == [] and snap.swap == ()
+    assert accounting_problems(k.machine) == []
 
 
 def test_swap_entries_are_shared_by_fork_and_freed_by_exit():
@@ -197,10 +210,11 @@ def test_swap_entries_are_shared_by_fork_and_freed_by_exit():
     p.write(a, "X")
     k.pageout(p, a)
     c = p.fork("C")
-    slot = p.mm.ptes[a].swap
-    assert c.mm.ptes[a].swap == slot and k.swap.slots[slot].count == 2
+    slot = pte_at(k, p, a).target
+    assert pte_at(k, c, a) == pte_at(k, p, a) and pte_at(k, p, a).kind == "swap"
+    assert k.snapshot().swap[0].slot == slot and k.snapshot().swap[0].count == 2
     c.exit()
-    assert k.swap.slots[slot].count == 1
+    assert k.snapshot().swap[0].count == 1
     assert p.read(a) == "X"
 
 
@@ -208,8 +222,8 @@ def test_lru_batch_drains_itself_when_full():
     k, p, a = setup(pages=20)
     for i in range(15):
         p.write(a + i * PAGE_SIZE, "v")
-    assert k.lru_batch == []
-    assert all(k.pages[p.pfn(a + i * PAGE_SIZE)].lru for i in range(15))
+    pages = [page_at(k, p, a + i * PAGE_SIZE) for i in range(15)]
+    assert all(page.lru and not page.lru_batch for page in pages)
 
 
 def test_trace_is_frozen_and_exports_json():
@@ -243,4 +257,4 @@ def test_false_positive_maybe_pinned_makes_fork_copy():
     assert k.stats["fork_copies"] == 1
     for ref in refs:
         ref.put()
-    assert accounting_problems(k) == []
+    assert accounting_problems(k.machine) == []

@@ -5,7 +5,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from cowlib import PRESETS
-from cowlib.actions import random_actions, run_actions
+from cowlib.actions import run_actions
+from cowlib.moves import random_actions
 from cowlib.scenarios import SCENARIOS
 from cowlib.view.changes import diff
 from cowlib.view.layout import MIN_WIDTH, layout

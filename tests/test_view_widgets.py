@@ -55,7 +55,8 @@ def test_a_refused_action_is_reported_in_the_widget_and_not_kept():
     before = list(s.actions)
     for bad, said in (
         ("C:write 0 Q", "C:write 0 Q"),
-        ("Z:frobnicate", "named &#x27;Z&#x27;"),
+        ("Z:frobnicate", "unknown process verb &#x27;frobnicate&#x27;"),
+            ("Z:write 0 X", "named &#x27;Z&#x27;"),
         ("P:write 0 'unclosed", "cannot parse"),
     ):
         assert not s.append(bad)

@@ -12,26 +12,47 @@ dependencies lazily, so importing cowlib stays light.
 """
 
 from .errors import (
-                     BadAddress,
-                     BadArgument,
-                     Busy,
-                     CowError,
-                     HandleReleased,
-                     ProcessExited,
-                     SegFault,
-                     UnknownPreset,
+    BadAddress,
+    BadArgument,
+    Busy,
+    CowError,
+    HandleReleased,
+    ProcessExited,
+    SegFault,
+    UnknownPreset,
 )
-from .gup import Pin, Pipe, Ref
-from .kernel import Kernel, Process
-from .mm import MMAP_BASE
-from .oracle import CLASSES, VIOLATION_KINDS
-from .page import GUP_PIN_COUNTING_BIAS, PAGE_SIZE
-from .policy import NEWEST, PRESETS, RULES, Policy
-from .trace import Snapshot, Step, Violation, trace_to_json
+from .kernel import Handle, Kernel, Pin, Pipe, Process, Ref
+from .mm_types import GUP_PIN_COUNTING_BIAS, MMAP_BASE, PAGE_SIZE
+from .policy import NEWEST, PRESETS, RULES, SWITCHES, Policy
+from .trace import CLASSES, VIOLATION_KINDS, Snapshot, Step, Violation, trace_to_json
 
 __all__ = [
-    "BadAddress", "BadArgument", "Busy", "CLASSES", "CowError", "GUP_PIN_COUNTING_BIAS",
-    "HandleReleased", "Kernel", "MMAP_BASE", "NEWEST", "PAGE_SIZE", "PRESETS", "Pin", "Pipe",
-    "Policy", "Process", "ProcessExited", "RULES", "Ref", "SegFault", "Snapshot", "Step",
-    "UnknownPreset", "VIOLATION_KINDS", "Violation", "trace_to_json",
+    "CLASSES",
+    "GUP_PIN_COUNTING_BIAS",
+    "MMAP_BASE",
+    "NEWEST",
+    "PAGE_SIZE",
+    "PRESETS",
+    "RULES",
+    "SWITCHES",
+    "VIOLATION_KINDS",
+    "BadAddress",
+    "BadArgument",
+    "Busy",
+    "CowError",
+    "Handle",
+    "HandleReleased",
+    "Kernel",
+    "Pin",
+    "Pipe",
+    "Policy",
+    "Process",
+    "ProcessExited",
+    "Ref",
+    "SegFault",
+    "Snapshot",
+    "Step",
+    "UnknownPreset",
+    "Violation",
+    "trace_to_json",
 ]

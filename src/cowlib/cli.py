@@ -1,6 +1,7 @@
 """The cowlib command, OSTEP style: list, run, quiz, explore, lab.
 
-Every run echoes its parameters first; usage errors exit with status 2.
+Every run echoes its parameters first; usage errors exit with status 2 and print nothing
+on standard output (a run is computed whole before anything is printed).
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .actions import USAGE, random_actions, run_actions, split_actions
+from .actions import run_actions
 from .errors import CowError
+from .grammar import USAGE, parse, split_actions
+from .moves import random_actions
 from .policy import NEWEST, PRESETS, RULES, Policy, get_policy
 from .scenarios import SCENARIOS, Outcome, scenario
 from .trace import trace_to_json
@@ -35,31 +38,63 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _actions(args: argparse.Namespace) -> tuple[str | None, list[str]]:
+    """The scenario (if one was named) and the checked action list of a run."""
+    if args.scenario and args.actions is not None:
+        raise CowError("give a SCENARIO name or -A ACTIONS, not both")
+    if args.scenario:
+        s = scenario(args.scenario)
+        return s.name, split_actions(s.actions)
+    if args.actions is None:
+        raise CowError(
+            "nothing to run: name a scenario (cowlib list shows them) or give -A ACTIONS, "
+            'e.g. -A "P:mmap 1; P:write 0 X; P:fork C"'
+        )
+    actions = split_actions(args.actions)
+    if not actions:
+        raise CowError('-A got no actions: write them separated by ";", e.g. -A "P:mmap 1"')
+    for action in actions:
+        parse(action)
+    return None, actions
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    if bool(args.scenario) == bool(args.actions):
-        raise CowError("give a SCENARIO name or -A ACTIONS (not both)")
-    actions = scenario(args.scenario).actions if args.scenario else args.actions
+    name, actions = _actions(args)
     policies = _policies(args.policy, args.without)
-    print(f"cowlib run: {'scenario=' + args.scenario if args.scenario else 'actions'} "
-          f"policy={args.policy}" + (f" without={','.join(args.without)}" if args.without else "")
-          + f"\n  -A \"{'; '.join(split_actions(actions))}\"")
-    worst = 0
-    for policy in policies:
-        k = run_actions(actions, policy)
+    runs = [(policy, run_actions(actions, policy)) for policy in policies]
+    head = "scenario=" + name if name else "actions"
+    out = [
+        f"cowlib run: {head} policy={args.policy}"
+        + (f" without={','.join(args.without)}" if args.without else "")
+        + f'\n  -A "{"; ".join(actions)}"'
+    ]
+    worst, summary = 0, []
+    width = max(len(p.name) for p in policies)
+    for policy, k in runs:
         outcome = Outcome.of(k)
         if args.json:
-            print(trace_to_json(k.trace, policy=policy.name))
+            out.append(trace_to_json(k.trace, policy=policy.name))
             continue
-        print(f"\n=== {policy.name} ===")
-        print(render_trace(k.trace, full=not args.brief))
-        print(f"--- {policy.name}: violations: "
-              f"{', '.join(sorted(outcome.violations)) or 'none'}; COW decisions: "
-              f"{', '.join(outcome.decisions) or 'none'}")
-        if args.scenario and (expect := scenario(args.scenario).expected(policy)):
+        line = (
+            f"violations: {', '.join(sorted(outcome.violations)) or 'none'}; COW decisions: "
+            f"{', '.join(outcome.decisions) or 'none'}"
+        )
+        out += [f"\n=== {policy.name} ===", render_trace(k.trace, full=not args.brief)]
+        out.append(f"--- {policy.name}: {line}")
+        verdict = ""
+        if name and (expect := scenario(name).expected(policy)):
             problems = outcome.mismatches(expect)
-            print("--- matches the expected outcome" if not problems
-                  else "--- DIFFERS from the expected outcome: " + "; ".join(problems))
+            out.append(
+                "--- matches the expected outcome"
+                if not problems
+                else "--- DIFFERS from the expected outcome: " + "; ".join(problems)
+            )
+            verdict = "  (as expected)" if not problems else "  (DIFFERS from expected)"
             worst = max(worst, bool(problems))
+        summary.append(f"  {policy.name:<{width}}  {line}{verdict}")
+    if not args.json:
+        out += [f"\nsummary ({len(runs)} kernel{'s' * (len(runs) > 1)}):", *summary]
+    print("\n".join(out))
     return worst
 
 
@@ -74,9 +109,13 @@ def quiz_actions(seed: int, length: int, pages: int) -> list[str]:
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
+    if args.length < 4:
+        raise CowError(
+            f"--length must be at least 4 (the fixed start is 3 actions), not {args.length}"
+        )
     actions = quiz_actions(args.seed, args.length, args.pages)
     print(f"cowlib quiz: seed={args.seed} length={args.length} pages={args.pages}")
-    print(f"  -A \"{'; '.join(actions)}\"\n")
+    print(f'  -A "{"; ".join(actions)}"\n')
     for a in actions:
         print(f"  {a}")
     print("\nUnder which presets does this leak, lose a write or break a pin?")
@@ -85,45 +124,75 @@ def cmd_quiz(args: argparse.Namespace) -> int:
         return 0
     for policy in PRESETS.values():
         o = Outcome.of(run_actions(actions, policy))
-        print(f"  {policy.name:<14} {', '.join(sorted(o.violations)) or 'correct':<28} "
-              f"COW: {', '.join(o.decisions) or '-'}")
+        print(
+            f"  {policy.name:<14} {', '.join(sorted(o.violations)) or 'correct':<28} "
+            f"COW: {', '.join(o.decisions) or '-'}"
+        )
     return 0
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
     from . import lab
+
     return lab.main(args.rest)
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
     from . import explore
+
     return explore.main(args.rest)
 
 
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        prog="cowlib", description="Linux COW and pinned pages, modelled by kernel era.",
+        prog="cowlib",
+        description="Linux COW and pinned pages, modelled by kernel era.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="actions language:\n" + USAGE)
+        epilog="actions language:\n" + USAGE,
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="scenarios, presets and rules").set_defaults(fn=cmd_list)
-    run = sub.add_parser("run", help="run a scenario or an action list and print the trace")
-    run.add_argument("scenario", nargs="?", help="S1 .. S13, R2 (see cowlib list)")
-    run.add_argument("-A", "--actions", help='e.g. "P:mmap 1; P:write 0 X; P:fork C"')
-    run.add_argument("-p", "--policy", default=NEWEST, help="a preset, or 'all'")
-    run.add_argument("-w", "--without", action="append", default=[], choices=list(RULES),
-                     help="turn one of Linus's rules off (repeatable)")
-    run.add_argument("-b", "--brief", action="store_true", help="steps only, no tables")
-    run.add_argument("--json", action="store_true", help="the trace as JSON")
+    run = sub.add_parser(
+        "run",
+        help="run a scenario or an action list and print the trace",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="actions language:\n" + USAGE,
+    )
+    run.add_argument(
+        "scenario", nargs="?", help=f"a scenario name ({', '.join(SCENARIOS)}; any case)"
+    )
+    run.add_argument("-A", "--actions", help='your own actions, e.g. "P:mmap 1; P:write 0 X"')
+    run.add_argument(
+        "-p",
+        "--policy",
+        default=NEWEST,
+        help=f"a preset ({', '.join(PRESETS)}; '5.7' is enough), or 'all' (default {NEWEST})",
+    )
+    run.add_argument(
+        "-w",
+        "--without",
+        action="append",
+        default=[],
+        choices=list(RULES),
+        help="turn one of Linus's rules off (repeatable)",
+    )
+    run.add_argument("-b", "--brief", action="store_true", help="steps only, no state tables")
+    run.add_argument("--json", action="store_true", help="the trace as JSON, one line per kernel")
     run.set_defaults(fn=cmd_run)
     quiz = sub.add_parser("quiz", help="a random scenario: predict, then check with -c")
-    quiz.add_argument("-s", "--seed", type=int, default=0)
-    quiz.add_argument("-n", "--length", type=int, default=8)
-    quiz.add_argument("--pages", type=int, default=1, choices=(1, 2))
+    quiz.add_argument("-s", "--seed", type=int, default=0, help="picks the scenario (default 0)")
+    quiz.add_argument(
+        "-n", "--length", type=int, default=8, help="actions in the scenario (default 8)"
+    )
+    quiz.add_argument(
+        "--pages", type=int, default=1, choices=(1, 2), help="pages in the mapping (default 1)"
+    )
     quiz.add_argument("-c", "--compute", action="store_true", help="print the answers")
     quiz.set_defaults(fn=cmd_quiz)
-    for name, fn, text in (("lab", cmd_lab, "run the experiments on this machine's kernel"),
-                           ("explore", cmd_explore, "search for minimal counterexamples")):
+    for name, fn, text in (
+        ("lab", cmd_lab, "run the experiments on this machine's kernel"),
+        ("explore", cmd_explore, "search for minimal counterexamples"),
+    ):
         p = sub.add_parser(name, help=text, add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(fn=fn)

@@ -20,7 +20,7 @@ for device writes), so a leak is observable; the oracle tells values apart by wr
 deduplication looks only at which values are equal, never at their names.
 
 table() searches every preset and linux-5.11 without each of Linus's rules. A row with
-a baseline also keeps the shortest counterexample the baseline passes (Result.new): the
+a baseline also keeps the shortest counterexample the baseline passes (SearchResult.new): the
 bug the switched-off rule lets in, even when linux-5.11 has a shorter bug of the same
 kind elsewhere (its R/O pins go stale without any rule broken; 5.19 fixed that).
 
@@ -42,81 +42,26 @@ import os
 import pickle
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from itertools import chain, count, groupby, permutations, product
+from itertools import groupby, permutations, product
 
 from .actions import apply, run_actions
 from .errors import BadArgument, CowError
 from .kernel import Kernel, Process
-from .mm import MMAP_BASE
-from .oracle import VIOLATION_KINDS
-from .page import PAGE_SIZE, ZERO_PFN, ZERO_TOKEN, Token
+from .mm_types import PAGE_SIZE, ZERO_PFN, ZERO_TOKEN, Token
+from .moves import OPS, RACE_OPS, RACE_UNIVERSE, TABLE_OPS, UNIVERSE, Universe, moves
 from .policy import NEWEST, PRESETS, RULES, Policy, get_policy
+from .trace import VIOLATION_KINDS
 
-OPS: dict[str, str] = {
-    "write": "P:write I vN (a new value every time)",
-    "read": "P:read I",
-    "fork": "P:fork C (a fresh name)",
-    "exit": "P:exit",
-    "munmap": "P:munmap I",
-    "mprotect": "P:mprotect I 1 r, P:mprotect I 1 rw",
-    "vmsplice": "P:vmsplice I (FOLL_GET into a pipe)",
-    "pipe_read": "pipe1:read",
-    "pin_rw": "P:pin I rw long (FOLL_PIN|FOLL_WRITE|FOLL_LONGTERM)",
-    "pin_ro": "P:pin I ro long (FOLL_PIN|FOLL_LONGTERM)",
-    "device_read": "pin1:read",
-    "device_write": "pin1:write dmaN",
-    "unpin": "pin1:unpin",
-    "pageout": "K:pageout P I (MADV_PAGEOUT)",
-    "drain": "K:drain (lru_add_drain)",
-    "fork_begin": "P:fork_begin C",
-    "fork_check": "P:fork_check I (copy_present_pte up to its pinned test)",
-    "fork_share": "P:fork_share I (ptep_set_wrprotect, map in the child)",
-    "fork_end": "P:fork_end",
-    "gupf_rw": "P:gupf I rw (another thread: sample write_protect_seq, read the PTE)",
-    "gupf_pin": "P:gupf_pin",
-    "gupf_check": "P:gupf_check",
-    "gupf_slow": "P:gupf_slow",
-}
-"""The operations a universe may use, each with the actions it stands for."""
+__all__ = [
+    "DEPTH", "OPS", "RACE_DEPTH", "RACE_UNIVERSE", "TABLE_OPS", "UNIVERSE", "Counterexample",
+    "ModelCrash", "SearchResult", "TableRow", "Universe", "canonical_state", "caption",
+    "expand", "explore", "find_race", "main", "moves", "render", "search_kernel", "table",
+    "table_rows",
+]  # fmt: skip
 
-TABLE_OPS = ("write", "read", "fork", "exit", "munmap", "mprotect", "vmsplice", "pipe_read",
-             "pin_rw", "pin_ro", "device_read", "device_write", "unpin", "pageout", "drain")
-RACE_OPS = ("write", "read", "fork_begin", "fork_check", "fork_share", "fork_end",
-            "gupf_rw", "gupf_pin", "gupf_check", "gupf_slow")
-PREFIX_VALUE = "X"
-
-
-@dataclass(frozen=True)
-class Universe:
-    """What the search may do: operations, live processes at once, pages in the mapping."""
-
-    ops: tuple[str, ...] = TABLE_OPS
-    procs: int = 2
-    pages: int = 1
-
-    def __post_init__(self) -> None:
-        unknown = [op for op in self.ops if op not in OPS]
-        if unknown:
-            raise BadArgument(f"unknown operations {unknown}; operations: {', '.join(OPS)}")
-        if self.procs < 1 or self.pages < 1:
-            raise BadArgument(f"a universe needs procs >= 1 and pages >= 1, not "
-                              f"procs={self.procs} pages={self.pages}")
-
-    @property
-    def prefix(self) -> tuple[str, ...]:
-        """The fixed start of every sequence: P maps the pages and populates page 0."""
-        return (f"P:mmap {self.pages}", f"P:write 0 {PREFIX_VALUE}")
-
-    def describe(self) -> str:
-        return (f"{self.procs} live processes, {self.pages} page{'s' * (self.pages > 1)}, "
-                f"ops {','.join(self.ops)}")
-
-
-UNIVERSE = Universe()
-RACE_UNIVERSE = Universe(ops=RACE_OPS)
 DEPTH = 5
 """Deep enough for every rule's counterexample on linux-5.11 (rule 1 needs 5)."""
 RACE_DEPTH = 12
@@ -139,7 +84,7 @@ class Counterexample:
 
 
 @dataclass(frozen=True)
-class Result:
+class SearchResult:
     """What one bounded search found, and what it cost."""
 
     policy: str
@@ -163,84 +108,13 @@ class ModelCrash(RuntimeError):
     """The model raised something other than a CowError: a bug in cowlib, with its path."""
 
 
-class SearchKernel(Kernel):
-    """A Kernel that keeps no snapshots: the search stores states, never traces.
+def search_kernel(policy: str | Policy | None, universe: Universe) -> Kernel:
+    """A kernel that records nothing (Kernel(record=False)), at the universe's prefix.
 
-    Counterexamples are replayed on a plain Kernel, so what a reader steps through is
-    the model's ordinary trace.
+    Counterexamples are replayed on a recording Kernel, so what a reader steps through
+    is the model's ordinary trace.
     """
-
-    def snapshot(self) -> None:  # type: ignore[override]
-        return None
-
-
-# -- the moves of a universe ----------------------------------------------------------------
-def moves(k: Kernel, universe: Universe, n: int) -> list[str]:
-    """Every action of the universe worth trying in k's state (n numbers the new values).
-
-    Only cheap, obvious validity is checked here (mapped page, writable VMA); the model
-    itself refuses the rest with a CowError, which the search skips.
-    """
-    live = k.live_procs()
-    child = _child_name(k)
-    candidates: list[tuple[str, str]] = []
-    for p in live:
-        if p.forked_by is not None:
-            continue  # still being built by its parent's fork
-        candidates += _process_moves(p, universe, n, child if len(live) < universe.procs
-                                     else None)
-    for h in k.live_handles():
-        if h.kind == "pipe":
-            candidates.append(("pipe_read", f"{h.name}:read"))
-        elif h.kind == "pin":
-            candidates += [("device_read", f"{h.name}:read"), ("unpin", f"{h.name}:unpin")]
-            if h.writable:
-                candidates.append(("device_write", f"{h.name}:write dma{n}"))
-    candidates.append(("drain", "K:drain"))
-    ops = set(universe.ops)
-    return [action for op, action in candidates if op in ops]
-
-
-def _child_name(k: Kernel) -> str:
-    """A process name k has not used yet: C, D, ..., then C2, C3, ... (never K nor P)."""
-    names = chain("CDEFGHIJLMNOQRSTUVWXYZ", (f"C{i}" for i in count(2)))
-    return next(name for name in names if name not in k.procs)
-
-
-def _process_moves(p: Process, universe: Universe, n: int, child: str | None
-                   ) -> Iterator[tuple[str, str]]:
-    name = p.name
-    if p.gup_fast is None:
-        for i in range(universe.pages):
-            vma = p.mm.find_vma(MMAP_BASE + i * PAGE_SIZE)
-            if vma is not None and vma.write:
-                yield "gupf_rw", f"{name}:gupf {i} rw"
-    else:
-        for verb in ("gupf_pin", "gupf_check", "gupf_slow"):
-            yield verb, f"{name}:{verb}"
-    if p.fork_child is None:
-        for i in range(universe.pages):
-            vma = p.mm.find_vma(MMAP_BASE + i * PAGE_SIZE)
-            if vma is None:
-                continue
-            if vma.write:
-                yield "write", f"{name}:write {i} v{n}"
-                yield "pin_rw", f"{name}:pin {i} rw long"
-            yield "read", f"{name}:read {i}"
-            yield "munmap", f"{name}:munmap {i}"
-            yield "mprotect", f"{name}:mprotect {i} 1 r"
-            yield "mprotect", f"{name}:mprotect {i} 1 rw"
-            yield "vmsplice", f"{name}:vmsplice {i}"
-            yield "pin_ro", f"{name}:pin {i} ro long"
-            yield "pageout", f"K:pageout {name} {i}"
-        if child is not None:
-            yield "fork", f"{name}:fork {child}"
-            yield "fork_begin", f"{name}:fork_begin {child}"
-        yield "exit", f"{name}:exit"
-    else:
-        for addr, step in p.fork_pending.items():
-            yield f"fork_{step}", f"{name}:fork_{step} {(addr - MMAP_BASE) // PAGE_SIZE}"
-        yield "fork_end", f"{name}:fork_end"
+    return run_actions(universe.prefix, kernel=Kernel(policy, record=False))
 
 
 # -- deduplication --------------------------------------------------------------------------
@@ -254,11 +128,13 @@ class _Ids:
     """
 
     def __init__(self, k: Kernel) -> None:
+        m = k.machine
         self.pfns: dict[int, int] = {ZERO_PFN: 0}
         self.slots: dict[int, int] = {}
         self.tokens: dict[int, int] = {ZERO_TOKEN.seq: 0}
-        self.live = ({pg.data.seq for pg in k.pages.values()}
-                     | {s.data.seq for s in k.swap.slots.values()})
+        self.live = {pg.data.seq for pg in m.pages.values()} | {
+            s.data.seq for s in m.swap.slots.values()
+        }
         self.sets: dict[int, tuple[int, set[Token]]] = {}  # id(set) -> (index, set)
 
     def pfn(self, pfn: int | None) -> int:
@@ -281,8 +157,7 @@ class _Ids:
         out = []
         for _, tokens in self.sets.values():
             seqs = sorted(t.seq for t in tokens if t.seq in self.live)
-            out.append(tuple(sorted(self.tokens.setdefault(seq, len(self.tokens))
-                                    for seq in seqs)))
+            out.append(tuple(sorted(self.tokens.setdefault(seq, len(self.tokens)) for seq in seqs)))
         return tuple(out)
 
 
@@ -302,23 +177,31 @@ def canonical_state(k: Kernel, symmetry: bool = True) -> tuple:
     procs = k.live_procs()
     if not symmetry or len(procs) < 2:
         return _encode(k, procs)
-    signed = sorted(((_signature(p), i, p) for i, p in enumerate(procs)),
-                    key=lambda s: s[:2])
+    signed = sorted(((_signature(p), i, p) for i, p in enumerate(procs)), key=lambda s: s[:2])
     groups = [[p for _, _, p in group] for _, group in groupby(signed, key=lambda s: s[0])]
     if len(groups) == len(procs):
         return _encode(k, [p for _, _, p in signed])
-    return min(_encode(k, [p for group in order for p in group])
-               for order in product(*(permutations(g) for g in groups)))
+    return min(
+        _encode(k, [p for group in order for p in group])
+        for order in product(*(permutations(g) for g in groups))
+    )
 
 
 def _signature(p: Process) -> tuple:
     """What a process looks like without naming anything: orders processes cheaply."""
     mm = p.mm
-    return (tuple((a, pte.pfn is None, pte.pfn == ZERO_PFN, pte.write)
-                  for a, pte in sorted(mm.ptes.items())),
-            tuple(sorted(_protections(p).items())), p.fork_child is not None,
-            p.forked_by is not None, mm.has_pinned, mm.write_protect_seq % 2,
-            "" if p.gup_fast is None else p.gup_fast.stage)
+    return (
+        tuple(
+            (a, pte.pfn is None, pte.pfn == ZERO_PFN, pte.write)
+            for a, pte in sorted(mm.ptes.items())
+        ),
+        tuple(sorted(_protections(p).items())),
+        mm.fork_child is not None,
+        mm.forked_by is not None,
+        mm.has_pinned,
+        mm.write_protect_seq % 2,
+        "" if p.gup_fast is None else p.gup_fast.stage,
+    )
 
 
 def _protections(p: Process) -> dict[int, int]:
@@ -327,11 +210,12 @@ def _protections(p: Process) -> dict[int, int]:
 
 
 def _encode(k: Kernel, procs: list[Process]) -> tuple:
+    m = k.machine
     ids = _Ids(k)
     pfn, slot, token, tokset = ids.pfn, ids.slot, ids.token, ids.tokset
     pidx = {p.name: i for i, p in enumerate(procs)}
-    handles = k.live_handles()
-    hidx = {h.name: i for i, h in enumerate(handles)}
+    holders = m.live_holders()
+    hidx = {h.name: i for i, h in enumerate(holders)}
     out_procs = []
     for p in procs:
         mm, logical, history = p.mm, k.oracle.logical[p.name], k.oracle.history[p.name]
@@ -344,115 +228,163 @@ def _encode(k: Kernel, procs: list[Process]) -> tuple:
                 (-2, -2, False, False) if pte is None else
                 (pfn(pte.pfn), slot(pte.swap), pte.write, pte.swp_exclusive),
                 -2 if value is None else token(value), -1 if seen is None else tokset(seen),
-                p.fork_pending.get(a, "")))
+                mm.fork_pending.get(a, ""),
+            ))  # fmt: skip
         g = p.gup_fast
         gup = () if g is None else (
-            hidx[g.handle.name], -1 if g.seq is None else int(g.seq == mm.write_protect_seq),
-            g.stage, -1 if g.pte is None else pfn(g.pte[0]), g.pte is not None and g.pte[1])
-        out_procs.append((tuple(pages), pidx[p.fork_child.name] if p.fork_child else -1,
-                          pidx[p.forked_by.name] if p.forked_by else -1, mm.has_pinned,
-                          mm.write_protect_seq % 2, mm.next_addr, gup))
+            hidx[g.holder.name], -1 if g.seq is None else int(g.seq == mm.write_protect_seq),
+            g.stage, -1 if g.pte is None else pfn(g.pte[0]), g.pte is not None and g.pte[1],
+        )  # fmt: skip
+        out_procs.append((
+            tuple(pages), pidx[mm.fork_child.owner] if mm.fork_child else -1,
+            pidx[mm.forked_by.owner] if mm.forked_by else -1, mm.has_pinned,
+            mm.write_protect_seq % 2, mm.next_addr, gup,
+        ))  # fmt: skip
     out_handles = []
-    for h in handles:
-        owner = h.owner
-        in_flight = owner.gup_fast is not None and owner.gup_fast.handle is h
-        out_handles.append((h.kind, pidx[owner.name] if owner.alive else -1, h.addr,
-                            h.writable, h.longterm, pfn(h.pfn), tokset(h.allowed),
-                            h.name in k.oracle.stale, in_flight))
-    batch = set(k.lru_batch)
-    for pg in sorted((pg for n, pg in k.pages.items() if n not in ids.pfns),
-                     key=lambda pg: (pg.refcount, pg.pincount, pg.swapcache is not None,
-                                     pg.pfn in batch, ids.tokens.get(pg.data.seq, -1))):
+    for h in holders:
+        out_handles.append((
+            h.kind, pidx[h.mm.owner] if h.mm.live else -1, h.addr, h.writable, h.longterm,
+            pfn(h.pfn), tokset(h.allowed), h.name in k.oracle.stale, h.in_flight,
+        ))  # fmt: skip
+    batch = set(m.lru_batch)
+    for pg in sorted(
+        (pg for n, pg in m.pages.items() if n not in ids.pfns),
+        key=lambda pg: (pg.refcount, pg.pincount, pg.swapcache is not None,
+                        pg.pfn in batch, ids.tokens.get(pg.data.seq, -1)),
+    ):  # fmt: skip
         pfn(pg.pfn)  # pages only the LRU batch or the swap cache holds
     pages_out = []
     for n in list(ids.pfns):
-        pg = k.pages.get(n)
+        pg = m.pages.get(n)
         pages_out.append((-3,) if pg is None else (  # a freed page still referenced
             token(pg.data), pg.refcount, pg.mapcount, pg.pincount, pg.anon_exclusive,
-            slot(pg.swapcache), pg.lru))
-    for n in sorted(k.swap.slots):
+            slot(pg.swapcache), pg.lru,
+        ))  # fmt: skip
+    for n in sorted(m.swap.slots):
         slot(n)
     slots_out = []
     for n in list(ids.slots):
-        s = k.swap.slots.get(n)
+        s = m.swap.slots.get(n)
         slots_out.append((-3,) if s is None else (token(s.data), s.count, pfn(s.cache)))
     return (tuple(out_procs), tuple(out_handles), tuple(sorted(pfn(n) for n in batch)),
-            tuple(pages_out), tuple(slots_out), ids.set_contents())
+            tuple(pages_out), tuple(slots_out), ids.set_contents())  # fmt: skip
 
 
 # -- the search -------------------------------------------------------------------------------
-def explore(policy: str | Policy | None = None, depth: int = DEPTH,
-            universe: Universe = UNIVERSE, dedup: bool = True,
-            kinds: Iterable[str] = VIOLATION_KINDS, baseline: str | Policy | None = None,
-            progress: Callable[[str], None] | None = None) -> Result:
+@dataclass
+class _Search:
+    """The state of one breadth-first search, shared by explore() and expand()."""
+
+    policy: Policy
+    universe: Universe
+    dedup: bool
+    base: Policy | None
+    seen: set = field(default_factory=set)
+    found: dict[str, Counterexample] = field(default_factory=dict)
+    new: dict[str, Counterexample] = field(default_factory=dict)
+    transitions: int = 0
+
+
+def expand(
+    search: _Search, blob: bytes, path: tuple[str, ...], n: int, keep: bool
+) -> list[tuple[bytes, tuple[str, ...]]]:
+    """Every successor of one state (pickled in blob, reached by path) at depth n.
+
+    Each move is applied to a fresh copy of the state; the violations it reports become
+    counterexamples (the first per kind is a shortest one, breadth first); with dedup a
+    successor whose canonical state was reached before is dropped. keep=False (the last
+    depth) keeps the paths but not the states.
+    """
+    prefix, out = search.universe.prefix, []
+    for action in moves(pickle.loads(blob), search.universe, n):
+        actions = prefix + path + (action,)
+        k = pickle.loads(blob)
+        before = len(k.violations)
+        try:
+            apply(k, action)
+        except CowError:
+            continue
+        except Exception as e:
+            raise ModelCrash(
+                f'{search.policy.name}: the model crashed on "{"; ".join(actions)}": {e!r}'
+            ) from e
+        search.transitions += 1
+        for v in k.violations[before:]:
+            example = Counterexample(v.kind, actions, n, v.message)
+            search.found.setdefault(v.kind, example)
+            if (
+                search.base
+                and v.kind not in search.new
+                and not _reproduces(search.base, actions, v.kind)
+            ):
+                search.new[v.kind] = example
+        del k.violations[:]
+        if search.dedup:
+            key = canonical_state(k)
+            if key in search.seen:
+                continue
+            search.seen.add(key)
+        out.append((pickle.dumps(k, pickle.HIGHEST_PROTOCOL) if keep else b"", path + (action,)))
+    return out
+
+
+def explore(
+    policy: str | Policy | None = None,
+    depth: int = DEPTH,
+    universe: Universe = UNIVERSE,
+    dedup: bool = True,
+    kinds: Iterable[str] = VIOLATION_KINDS,
+    baseline: str | Policy | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SearchResult:
     """Breadth-first search of every action sequence of up to depth actions.
 
-    A state is a pickled SearchKernel; with dedup, a state whose canonical_state was
-    already reached (at this depth or a shallower one) is not expanded again. Breadth
-    first, the first counterexample found for a kind is a shortest one. With a baseline
-    policy, Result.new also keeps, per kind, the shortest counterexample the baseline
-    does not reproduce (replayed on a plain Kernel): the bug a switched-off rule let in.
-    The search stops early once every kind in kinds has its counterexample(s).
+    A state is a pickled Kernel(record=False); with dedup, a state whose canonical_state
+    was already reached (at this depth or a shallower one) is not expanded again.
+    Breadth first, the first counterexample found for a kind is a shortest one. With a
+    baseline policy, SearchResult.new also keeps, per kind, the shortest counterexample
+    the baseline does not reproduce (replayed on a plain Kernel): the bug a switched-off
+    rule let in. The search stops early once every kind in kinds has its
+    counterexample(s).
     """
     policy = get_policy(policy)
     base = None if baseline is None else get_policy(baseline)
     if depth < 0:
         raise BadArgument(f"depth must be >= 0, not {depth}")
     wanted = set(kinds)
-    start = time.perf_counter()
-    root = run_actions(universe.prefix, kernel=SearchKernel(policy))
-    root.trace.clear()
+    start = last_report = time.perf_counter()
+    root = search_kernel(policy, universe)
+    search = _Search(policy, universe, dedup, base, {canonical_state(root)})
     frontier = [(pickle.dumps(root, pickle.HIGHEST_PROTOCOL), ())]
-    seen = {canonical_state(root)}
-    found: dict[str, Counterexample] = {}
-    new: dict[str, Counterexample] = {}
-    transitions, new_states, reached = 0, [], depth
-    last_report = start
+    new_states, reached = [], depth
     for n in range(1, depth + 1):
         successors = []
         for done, (blob, path) in enumerate(frontier):
-            for action in moves(pickle.loads(blob), universe, n):
-                actions = universe.prefix + path + (action,)
-                k = pickle.loads(blob)
-                try:
-                    apply(k, action)
-                except CowError:
-                    continue
-                except Exception as e:
-                    raise ModelCrash(f"{policy.name}: the model crashed on "
-                                     f"\"{'; '.join(actions)}\": {e!r}") from e
-                transitions += 1
-                for v in k.trace[-1].violations:
-                    example = Counterexample(v.kind, actions, n, v.message)
-                    found.setdefault(v.kind, example)
-                    if base and v.kind not in new and not _reproduces(base, actions, v.kind):
-                        new[v.kind] = example
-                k.trace.clear()
-                if dedup:
-                    key = canonical_state(k)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                successors.append((pickle.dumps(k, pickle.HIGHEST_PROTOCOL) if n < depth
-                                   else b"", path + (action,)))
+            successors += expand(search, blob, path, n, keep=n < depth)
             if progress and time.perf_counter() - last_report > 2:
                 last_report = time.perf_counter()
-                progress(f"{policy.name}: depth {n}/{depth}, {done + 1}/{len(frontier)} "
-                         f"states expanded, {transitions} explored, "
-                         f"{last_report - start:.0f} s")
+                progress(
+                    f"{policy.name}: depth {n}/{depth}, {done + 1}/{len(frontier)} "
+                    f"states expanded, {search.transitions} explored, "
+                    f"{last_report - start:.0f} s"
+                )
         new_states.append(len(successors))
         frontier = successors
         if progress:
-            progress(f"{policy.name}: depth {n}/{depth} done: {len(successors)} new states, "
-                     f"{transitions} explored, {time.perf_counter() - start:.1f} s")
-        if wanted <= set(found) and (base is None or wanted <= set(new)):
+            progress(
+                f"{policy.name}: depth {n}/{depth} done: {len(successors)} new states, "
+                f"{search.transitions} explored, {time.perf_counter() - start:.1f} s"
+            )
+        if wanted <= set(search.found) and (base is None or wanted <= set(search.new)):
             reached = n
             break
         if not frontier:
             break
-    return Result(policy.name, reached, universe, _ordered(found), 1 + sum(new_states),
-                  transitions, time.perf_counter() - start, tuple(new_states),
-                  None if base is None else base.name, _ordered(new))
+    return SearchResult(
+        policy.name, reached, universe, _ordered(search.found), 1 + sum(new_states),
+        search.transitions, time.perf_counter() - start, tuple(new_states),
+        None if base is None else base.name, _ordered(search.new),
+    )  # fmt: skip
 
 
 def _ordered(found: dict[str, Counterexample]) -> dict[str, Counterexample]:
@@ -484,64 +416,80 @@ def find_race(policy: str | Policy | None = None, depth: int = RACE_DEPTH) -> st
 
 
 # -- the results table ---------------------------------------------------------------------
-Row = tuple[Policy, Policy | None]
+TableRow = tuple[Policy, Policy | None]
 """A table row: the policy searched, and the baseline its new counterexamples must pass."""
 
 
-def table_rows() -> list[Row]:
+def table_rows() -> list[TableRow]:
     """Every preset, then linux-5.11 with each of Linus's rules off (baseline linux-5.11)."""
     base = PRESETS["linux-5.11"]
-    return [*((p, None) for p in PRESETS.values()),
-            *((base.without(rule), base) for rule in RULES)]
+    return [*((p, None) for p in PRESETS.values()), *((base.without(rule), base) for rule in RULES)]
 
 
-def table(depth: int = DEPTH, universe: Universe = UNIVERSE, rows: Sequence[Row] | None = None,
-          jobs: int | None = None, progress: Callable[[str], None] | None = None
-          ) -> list[Result]:
+def table(
+    depth: int = DEPTH,
+    universe: Universe = UNIVERSE,
+    rows: Sequence[TableRow] | None = None,
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[SearchResult]:
     """explore() every row (table_rows() by default), rows in parallel processes."""
     rows = table_rows() if rows is None else rows
     jobs = jobs or min(len(rows), os.cpu_count() or 1)
     if jobs == 1:
         return [explore(p, depth, universe, baseline=b, progress=progress) for p, b in rows]
-    results: dict[int, Result] = {}
+    results: dict[int, SearchResult] = {}
     with ProcessPoolExecutor(jobs) as pool:
-        futures = {pool.submit(explore, p, depth, universe, baseline=b): i
-                   for i, (p, b) in enumerate(rows)}
+        futures = {
+            pool.submit(explore, p, depth, universe, baseline=b): i for i, (p, b) in enumerate(rows)
+        }
         for future in as_completed(futures):
             result = results[futures[future]] = future.result()
             if progress:
-                progress(f"{len(results)}/{len(rows)} rows: {result.policy} "
-                         f"({result.states} states, {result.seconds:.1f} s)")
+                progress(
+                    f"{len(results)}/{len(rows)} rows: {result.policy} "
+                    f"({result.states} states, {result.seconds:.1f} s)"
+                )
     return [results[i] for i in range(len(rows))]
 
 
-def render(results: Sequence[Result], markdown: bool = False, new: bool = False) -> str:
+def render(results: Sequence[SearchResult], markdown: bool = False, new: bool = False) -> str:
     """The table as text (fixed width) or Markdown: length of the shortest counterexample.
 
     With new, only the rows that have a baseline, counting only counterexamples the
     baseline passes.
     """
     header = ["policy", *VIOLATION_KINDS]
-    rows = [[r.policy, *(r.cell(kind, new) for kind in VIOLATION_KINDS)]
-            for r in results if not new or r.baseline]
+    rows = [
+        [r.policy, *(r.cell(kind, new) for kind in VIOLATION_KINDS)]
+        for r in results
+        if not new or r.baseline
+    ]
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
     else:
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                 for row in [header, [("-" * w) for w in widths], *rows]]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in [header, [("-" * w) for w in widths], *rows]
+        ]
     return "\n".join(lines)
 
 
-def caption(results: Sequence[Result], new: bool = False) -> str:
+def caption(results: Sequence[SearchResult], new: bool = False) -> str:
     """What the cells of render(results, new=new) count, and in which universe."""
     r = results[0]
-    what = ("Length of the shortest counterexample" if not new else
-            "Length of the shortest counterexample that the baseline "
-            f"({', '.join(sorted({r.baseline for r in results if r.baseline}))}) passes")
-    return (f"{what}, in actions after \"{'; '.join(r.universe.prefix)}\"; universe: "
-            f"{r.universe.describe()}; depth {r.depth}.")
+    what = (
+        "Length of the shortest counterexample"
+        if not new
+        else "Length of the shortest counterexample that the baseline "
+        f"({', '.join(sorted({r.baseline for r in results if r.baseline}))}) passes"
+    )
+    return (
+        f'{what}, in actions after "{"; ".join(r.universe.prefix)}"; universe: '
+        f"{r.universe.describe()}; depth {r.depth}."
+    )
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -552,7 +500,8 @@ def _ops(text: str) -> tuple[str, ...]:
     if unknown:
         raise argparse.ArgumentTypeError(
             f"unknown operation{'s' * (len(unknown) > 1)} {', '.join(map(repr, unknown))}; "
-            f"valid operations: {', '.join(OPS)}")
+            f"valid operations: {', '.join(OPS)}"
+        )
     twice = sorted({op for op in ops if ops.count(op) > 1})
     if twice:
         raise argparse.ArgumentTypeError(f"operation listed twice: {', '.join(twice)}")
@@ -563,24 +512,45 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="cowlib explore",
         description="Bounded exhaustive search for the shortest sequence that leaks, loses "
-                    "a write, leaves a stale pin or breaks accounting.")
+        "a write, leaves a stale pin or breaks accounting.",
+    )
     ap.add_argument("-p", "--policy", default=NEWEST, help="a preset (default %(default)s)")
-    ap.add_argument("-w", "--without", action="append", default=[], choices=list(RULES),
-                    help="turn one of Linus's rules off (repeatable); counterexamples the "
-                         "preset itself passes are listed apart")
-    ap.add_argument("-d", "--depth", type=int, help=f"actions after the prefix (default "
-                    f"{DEPTH}, {RACE_DEPTH} with --race)")
+    ap.add_argument(
+        "-w",
+        "--without",
+        action="append",
+        default=[],
+        choices=list(RULES),
+        help="turn one of Linus's rules off (repeatable); counterexamples the "
+        "preset itself passes are listed apart",
+    )
+    ap.add_argument(
+        "-d",
+        "--depth",
+        type=int,
+        help=f"actions after the prefix (default {DEPTH}, {RACE_DEPTH} with --race)",
+    )
     ap.add_argument("--procs", type=int, default=2, help="live processes at most (default 2)")
     ap.add_argument("--pages", type=int, default=1, choices=(1, 2))
-    ap.add_argument("--ops", type=_ops, metavar="OP[,OP...]",
-                    help=f"the operations of the universe (default: the {len(TABLE_OPS)} "
-                         f"of the table, or with --race the {len(RACE_OPS)} of the race "
-                         f"universe); any of {', '.join(OPS)}")
-    ap.add_argument("--race", action="store_true",
-                    help="the fork / GUP-fast race universe (split fork and GUP-fast); "
-                         "with --ops, only its default depth")
-    ap.add_argument("--table", action="store_true",
-                    help="every preset and linux-5.11 without each rule (ignores -p, -w)")
+    ap.add_argument(
+        "--ops",
+        type=_ops,
+        metavar="OP[,OP...]",
+        help=f"the operations of the universe (default: the {len(TABLE_OPS)} "
+        f"of the table, or with --race the {len(RACE_OPS)} of the race "
+        f"universe); any of {', '.join(OPS)}",
+    )
+    ap.add_argument(
+        "--race",
+        action="store_true",
+        help="the fork / GUP-fast race universe (split fork and GUP-fast); "
+        "with --ops, only its default depth",
+    )
+    ap.add_argument(
+        "--table",
+        action="store_true",
+        help="every preset and linux-5.11 without each rule (ignores -p, -w)",
+    )
     ap.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     ap.add_argument("-j", "--jobs", type=int, help="processes for the rows (default: cores)")
     return ap
@@ -601,12 +571,15 @@ def main(argv: Sequence[str]) -> int:
         else:
             base = get_policy(args.policy)
             rows = [(base.without(*args.without), base) if args.without else (base, None)]
-        print(f"cowlib explore: {'table' if args.table else 'policy=' + rows[0][0].name} "
-              f"depth={depth} procs={universe.procs} pages={universe.pages} "
-              f"ops={','.join(universe.ops)}\n  prefix \"{'; '.join(universe.prefix)}\"",
-              flush=True)
-        results = table(depth, universe, rows, args.jobs,
-                        lambda line: print(line, file=sys.stderr, flush=True))
+        print(
+            f"cowlib explore: {'table' if args.table else 'policy=' + rows[0][0].name} "
+            f"depth={depth} procs={universe.procs} pages={universe.pages} "
+            f'ops={",".join(universe.ops)}\n  prefix "{"; ".join(universe.prefix)}"',
+            flush=True,
+        )
+        results = table(
+            depth, universe, rows, args.jobs, lambda line: print(line, file=sys.stderr, flush=True)
+        )
     except CowError as e:
         print(f"cowlib explore: error: {e}", file=sys.stderr)
         return 2
@@ -614,12 +587,16 @@ def main(argv: Sequence[str]) -> int:
     if any(r.baseline for r in results):
         print(f"\n{caption(results, new=True)}\n{render(results, args.markdown, new=True)}")
     for r in results:
-        print(f"\n{r.policy}: {r.states} distinct states, {r.transitions} explored in "
-              f"{r.seconds:.1f} s ({r.transitions / max(r.seconds, 1e-9):.0f} explored/s)")
+        print(
+            f"\n{r.policy}: {r.states} distinct states, {r.transitions} explored in "
+            f"{r.seconds:.1f} s ({r.transitions / max(r.seconds, 1e-9):.0f} explored/s)"
+        )
         for ce in r.found.values():
             print(f"  {ce.kind} ({ce.length}): {ce.script}\n    {ce.message}")
         for ce in r.new.values():
             if ce != r.found[ce.kind]:
-                print(f"  {ce.kind} that {r.baseline} passes ({ce.length}): {ce.script}\n"
-                      f"    {ce.message}")
+                print(
+                    f"  {ce.kind} that {r.baseline} passes ({ce.length}): {ce.script}\n"
+                    f"    {ce.message}"
+                )
     return 0

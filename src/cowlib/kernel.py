@@ -1,71 +1,74 @@
-"""The facade: a Kernel owns the pages, processes, swap, GUP handles, oracle and trace.
+"""The facade: a Kernel of one era, its processes (the system-call API) and GUP handles.
 
 Every public operation runs through Kernel._op(): it validates first (a CowError leaves
-the state untouched), runs the kernel paths, lets the oracle check the new state, and
-appends a Step with a frozen Snapshot.
+the state untouched), runs the kernel paths on the machine, lets the oracle check the
+new state, and, when recording, appends a Step with a frozen Snapshot. Below this
+module nothing knows about Kernel or Process: the kernel paths are functions over
+(machine, mm).
 """
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections.abc import Callable
 from typing import Any
 
-from . import gup, memory, vmscan
-from .errors import BadAddress, BadArgument, Busy, ProcessExited, SegFault
-from .mm import MMAP_BASE, Mm, Vma
-from .oracle import CLASSES, Oracle
-from .page import PAGE_SIZE, PAGEVEC_SIZE, ZERO_PFN, ZERO_TOKEN, Page, Token
+from . import fork as fork_c
+from . import gup, madvise, memory, mmap, mprotect
+from .errors import BadAddress, BadArgument, Busy, HandleReleased, ProcessExited, SegFault
+from .grammar import HANDLE_NAME, PROC_NAME, format_action, index_of
+from .machine import Holder, Machine
+from .mm_types import PAGE_SIZE, ZERO_PFN, Mm, Vma
+from .oracle import Oracle
 from .policy import Policy, get_policy
+from .swap import lru_add_drain
 from .trace import HolderView, PageView, ProcView, PteView, SlotView, Snapshot, Step, Violation
-from .vmscan import SwapDevice
-
-PROC_NAME = re.compile(r"[A-Z][A-Za-z0-9_]*\Z")
-HANDLE_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
-STAT_KEYS = CLASSES + ("fork_copies", "unshares", "swapouts", "swapins")
 
 
 class Kernel:
-    """A simulated Linux kernel of one era: Kernel("linux-5.11") or Kernel(policy)."""
+    """A simulated Linux kernel of one era: Kernel("linux-5.11") or Kernel(policy).
 
-    def __init__(self, policy: str | Policy | None = None) -> None:
+    With record=False (the explorer's mode) it keeps no trace and no explanations;
+    violations are still found and kept in k.violations.
+    """
+
+    def __init__(self, policy: str | Policy | None = None, record: bool = True) -> None:
         self.policy = get_policy(policy)
-        self.pages: dict[int, Page] = {ZERO_PFN: Page(ZERO_PFN, ZERO_TOKEN, lru=True)}
+        self.record = record
+        self.machine = Machine(self.policy, explain=record)
+        self.oracle = Oracle(self.machine)
         self.procs: dict[str, Process] = {}
-        self.swap = SwapDevice()
-        self.lru_batch: list[int] = []
-        self.handles: dict[str, gup.Handle] = {}
-        self.oracle = Oracle(self)
+        self.handles: dict[str, Handle] = {}
         self.trace: list[Step] = []
-        self.stats: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
-        self._next_pfn = 1
-        self._seq = 0
-        self._notes: list[str] = []
-        self._decisions: list[str] = []
+        self.violations: list[Violation] = []
+        """Every violation the oracle found, in step order."""
+        self.steps = 0
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counts: COW decisions by class, fork_copies, unshares, swapouts, swapins."""
+        return self.machine.stats
 
     # -- public operations ----------------------------------------------------------
     def spawn(self, name: str) -> Process:
         """A new process with an empty address space."""
         self._check_new_name(name)
-        return self._op(f"spawn({name!r})", f"K:spawn {name}", lambda: self._spawn(name))
+        return self._op(
+            f"spawn({name!r})", format_action("K", "spawn", name), lambda: self._spawn(name)
+        )
 
     def pageout(self, proc: Process, addr: int) -> bool:
         """madvise(MADV_PAGEOUT) of one page of proc; True if it was swapped out."""
         proc._usable()
         proc._mapped(addr)
-        return self._op(f"pageout({proc.name}, {addr:#x})",
-                        f"K:pageout {proc.name} {proc._index(addr)}",
-                        lambda: vmscan.madvise_pageout(self, proc, addr))
+        return self._op(
+            f"pageout({proc.name}, {addr:#x})",
+            format_action("K", "pageout", proc.name, index_of(addr)),
+            lambda: madvise.madvise_pageout(self.machine, proc.mm, addr),
+        )
 
     def lru_drain(self) -> None:
         """lru_add_drain(): move this CPU's LRU-add batch to the LRU, dropping its refs."""
-        self._op("lru_drain()", "K:drain", self.lru_add_drain)
-
-    @property
-    def violations(self) -> list[Violation]:
-        """Every violation the oracle found, in step order."""
-        return [v for step in self.trace for v in step.violations]
+        self._op("lru_drain()", format_action("K", "drain"), lambda: lru_add_drain(self.machine))
 
     def process(self, name: str) -> Process:
         """The process called name (CowError listing the processes if there is none)."""
@@ -74,100 +77,78 @@ class Kernel:
         except KeyError:
             raise BadArgument(f"no process {name!r}; processes: {', '.join(self.procs)}") from None
 
-    def handle(self, name: str) -> gup.Handle:
+    def handle(self, name: str) -> Handle:
         """The pipe, pin or ref called name (pipe1, pin1, ref1, ...)."""
         try:
             return self.handles[name]
         except KeyError:
-            raise BadArgument(f"no pipe, pin or ref {name!r}; handles: "
-                              f"{', '.join(self.handles) or 'none'}") from None
-
-    # -- helpers the kernel paths use -----------------------------------------------
-    def note(self, line: str) -> None:
-        self._notes.append(line)
-
-    def decide(self, proc: Process, addr: int, page: Page, reuse: bool, unshare: bool) -> str:
-        """Record one COW decision; returns the oracle's verdict line to note after it."""
-        cls, foreign = self.oracle.classify(proc, addr, page.pfn, page.swapcache, reuse)
-        self.stats[cls] += 1
-        self._decisions.append(cls)
-        users = f" (other users: {', '.join(foreign)})" if foreign else ""
-        return f"  oracle: {'unshare ' if unshare else ''}{cls}{users}"
-
-    def alloc_page(self, data: Token) -> Page:
-        page = Page(self._next_pfn, data)
-        self._next_pfn += 1
-        self.pages[page.pfn] = page
-        return page
-
-    def put_page(self, page: Page, nr: int = 1) -> None:
-        """put_page(): drop nr references; the last one frees the page."""
-        page.refcount -= nr
-        if page.refcount == 0:
-            del self.pages[page.pfn]
-
-    def lru_cache_add(self, page: Page) -> None:
-        """folio_add_lru(): the per-CPU batch holds a reference until drained."""
-        page.refcount += 1
-        self.lru_batch.append(page.pfn)
-        if len(self.lru_batch) >= PAGEVEC_SIZE:
-            self.lru_add_drain(quiet=True)
-
-    def lru_add_drain(self, quiet: bool = False) -> None:
-        drained = list(self.lru_batch)
-        self.lru_batch.clear()
-        for pfn in drained:
-            page = self.pages[pfn]
-            page.lru = True
-            self.put_page(page)
-        if not quiet:
-            self.note("lru_add_drain(): " + (f"pfns {drained} now on the LRU, batch "
-                                              "references dropped" if drained else "batch empty"))
-
-    def new_token(self, value: str, writer: str) -> Token:
-        self._seq += 1
-        return Token(value, writer, self._seq)
+            raise BadArgument(
+                f"no pipe, pin or ref {name!r}; handles: {', '.join(self.handles) or 'none'}"
+            ) from None
 
     def live_procs(self) -> list[Process]:
         return [p for p in self.procs.values() if p.alive]
 
-    def live_handles(self) -> list[gup.Handle]:
+    def live_handles(self) -> list[Handle]:
         return [h for h in self.handles.values() if not h.released]
 
     def snapshot(self) -> Snapshot:
         """The whole visible state, frozen."""
+        m = self.machine
         procs = tuple(p._view() for p in self.procs.values())
         used = {pte.target for p in procs for pte in p.ptes if pte.kind == "zero"}
-        used |= {h.pfn for h in self.live_handles()}
-        batch = set(self.lru_batch)
+        used |= {h.pfn for h in m.live_holders()}
+        batch = set(m.lru_batch)
         pages = tuple(
-            PageView(pg.pfn, pg.value, pg.refcount, pg.mapcount, pg.pincount,
-                     pg.anon_exclusive, pg.swapcache, pg.lru, pg.pfn in batch, pg.zero)
-            for pfn, pg in sorted(self.pages.items()) if not pg.zero or pfn in used)
-        holders = tuple(HolderView(h.name, h.kind, h.owner.name, h.addr, h.pfn, h.writable,
-                                   h.owner.alive) for h in self.live_handles())
-        swap = tuple(SlotView(n, s.count, s.data.value, s.cache)
-                     for n, s in sorted(self.swap.slots.items()))
+            PageView(
+                pg.pfn, pg.value, pg.refcount, pg.mapcount, pg.pincount,
+                pg.anon_exclusive, pg.swapcache, pg.lru, pg.pfn in batch, pg.zero,
+            )
+            for pfn, pg in sorted(m.pages.items())
+            if not pg.zero or pfn in used
+        )  # fmt: skip
+        holders = tuple(
+            HolderView(h.name, h.kind, h.mm.owner, h.addr, h.pfn, h.writable, h.mm.live)
+            for h in m.live_holders()
+        )
+        swap = tuple(
+            SlotView(n, s.count, s.data.value, s.cache) for n, s in sorted(m.swap.slots.items())
+        )
         return Snapshot(self.policy.name, procs, pages, holders, swap)
 
     # -- internals --------------------------------------------------------------------
     def _op(self, op: str, action: str, fn: Callable[[], Any]) -> Any:
-        self._notes, self._decisions, self.oracle.found = [], [], []
+        m = self.machine
+        m.notes, m.decisions, self.oracle.found = [], [], []
+        self.oracle.step = self.steps
         result = fn()
         self.oracle.check_pins()
         self.oracle.check_accounting()
-        shown = _show(result)
-        self.trace.append(Step(
-            index=len(self.trace), op=op + (f" -> {shown}" if shown else ""), action=action,
-            explain="\n".join(self._notes), snapshot=self.snapshot(),
-            violations=tuple(self.oracle.found), decisions=tuple(self._decisions),
-            result=result if isinstance(result, str) else None))
+        found = tuple(self.oracle.found)
+        self.violations += found
+        if self.record:
+            shown = _show(result)
+            self.trace.append(
+                Step(
+                    index=self.steps,
+                    op=op + (f" -> {shown}" if shown else ""),
+                    action=action,
+                    explain="\n".join(m.notes),
+                    snapshot=self.snapshot(),
+                    violations=found,
+                    decisions=tuple(m.decisions),
+                    result=result if isinstance(result, str) else None,
+                )
+            )
+        self.steps += 1
         return result
 
     def _check_new_name(self, name: str) -> None:
-        if not isinstance(name, str) or not PROC_NAME.match(name):
-            raise BadArgument(f"process name {name!r} must start with a capital letter "
-                              "(letters, digits, _)")
+        if not isinstance(name, str) or not PROC_NAME.match(name) or name == "K":
+            raise BadArgument(
+                f"process name {name!r} must start with a capital letter (letters, digits, _)"
+                + ("; K is the kernel" if name == "K" else "")
+            )
         if name in self.procs:
             raise BadArgument(f"there is already a process {name!r}")
 
@@ -175,8 +156,9 @@ class Kernel:
         if not isinstance(value, str):
             raise BadArgument(f"a page holds a str value, not {type(value).__name__}")
 
-    def _new_handle(self, kind: str, owner: Process, addr: int, name: str | None,
-                    **kw: Any) -> gup.Handle:
+    def _new_handle(
+        self, kind: str, owner: Process, addr: int, name: str | None, **kw: Any
+    ) -> Handle:
         if name is None:
             n = 1 + sum(h.kind == kind for h in self.handles.values())
             name = f"{kind}{n}"
@@ -185,13 +167,20 @@ class Kernel:
                 name = f"{kind}{n}"
         elif not isinstance(name, str) or not HANDLE_NAME.match(name) or name in self.handles:
             raise BadArgument(f"handle name {name!r} must be new and lower-case")
-        return gup.HANDLE_CLASSES[kind](self, kind, name, owner, addr, **kw)
+        return HANDLE_CLASSES[kind](self, owner, Holder(kind, name, owner.mm, addr, **kw))
+
+    def _register(self, handle: Handle) -> None:
+        """The handle exists from this step on; its taker's history is what it may show."""
+        self.handles[handle.name] = handle
+        self.machine.holders.append(handle.holder)
+        handle.holder.allowed = self.oracle.allowed(handle.owner.mm, handle.addr)
 
     def _spawn(self, name: str) -> Process:
         proc = Process(self, name, len(self.procs) + 1)
         self.procs[name] = proc
-        self.oracle.spawn(proc)
-        self.note(f"{name} (pid {proc.pid}) created with an empty mm")
+        self.machine.mms.append(proc.mm)
+        self.oracle.spawn(proc.mm)
+        self.machine.note(f"{name} (pid {proc.pid}) created with an empty mm")
         return proc
 
 
@@ -200,15 +189,15 @@ class Process:
 
     def __init__(self, k: Kernel, name: str, pid: int) -> None:
         self.k, self.name, self.pid = k, name, pid
-        self.mm = Mm()
-        self.alive = True
-        self.fork_child: Process | None = None  # set while this process is in fork()
-        self.fork_pending: dict[int, str] = {}  # addr -> "check" | "share"
-        self.forked_by: Process | None = None  # set while this child is being built
-        self.gup_fast: gup.GupFast | None = None
+        self.mm = Mm(name)
+        self.gup_fast: gup.GupFast | None = None  # another thread's GUP-fast in flight
 
     def __repr__(self) -> str:
         return f"<Process {self.name} pid={self.pid}{'' if self.alive else ' exited'}>"
+
+    @property
+    def alive(self) -> bool:
+        return self.mm.live
 
     # -- memory accesses ------------------------------------------------------------
     def mmap(self, pages: int = 1) -> int:
@@ -216,8 +205,15 @@ class Process:
         self._usable()
         if not isinstance(pages, int) or isinstance(pages, bool) or pages < 1:
             raise BadArgument(f"mmap needs pages >= 1, got {pages!r}")
-        return self.k._op(f"{self.name}.mmap(pages={pages})", f"{self.name}:mmap {pages}",
-                          lambda: self._mmap(pages))
+
+        def run() -> int:
+            addr = mmap.do_mmap(self.k.machine, self.mm, pages)
+            self.k.oracle.mmap(self.mm, [addr + i * PAGE_SIZE for i in range(pages)])
+            return addr
+
+        return self.k._op(
+            f"{self.name}.mmap(pages={pages})", format_action(self.name, "mmap", pages), run
+        )
 
     def write(self, addr: int, value: str) -> None:
         """Store value into the page at addr, faulting as the kernel would."""
@@ -226,16 +222,21 @@ class Process:
         vma = self._vma_or_segv(addr, "write")
         if not vma.write:
             raise SegFault(f"{self.name}: write to read-only mapping at {addr:#x} (SIGSEGV)")
-        self.k._op(f"{self.name}.write({addr:#x}, {value!r})",
-                   f"{self.name}:write {self._index(addr)} {shlex.quote(value)}",
-                   lambda: self._write(addr, value))
+        self.k._op(
+            f"{self.name}.write({addr:#x}, {value!r})",
+            format_action(self.name, "write", index_of(addr), value),
+            lambda: self._write(addr, value),
+        )
 
     def read(self, addr: int) -> str:
         """Load the value at addr, faulting as the kernel would."""
         self._usable()
         self._vma_or_segv(addr, "read")
-        return self.k._op(f"{self.name}.read({addr:#x})", f"{self.name}:read {self._index(addr)}",
-                          lambda: self._read(addr))
+        return self.k._op(
+            f"{self.name}.read({addr:#x})",
+            format_action(self.name, "read", index_of(addr)),
+            lambda: self._read(addr),
+        )
 
     # -- system calls ---------------------------------------------------------------
     def fork(self, name: str) -> Process:
@@ -245,137 +246,191 @@ class Process:
 
         def run() -> Process:
             child = self._fork_begin(name)
-            self._fork_end()
+            fork_c.dup_mmap_end(self.k.machine, self.mm)
             return child
-        return self.k._op(f"{self.name}.fork({name!r})", f"{self.name}:fork {name}", run)
+
+        return self.k._op(
+            f"{self.name}.fork({name!r})", format_action(self.name, "fork", name), run
+        )
 
     def exit(self) -> None:
         """exit(): unmap everything. Pins, pipes and refs stay until released."""
         self._usable()
-        self.k._op(f"{self.name}.exit()", f"{self.name}:exit", self._exit)
+
+        def run() -> None:
+            mmap.exit_mmap(self.k.machine, self.mm)
+            self.k.oracle.exit(self.mm)
+
+        self.k._op(f"{self.name}.exit()", format_action(self.name, "exit"), run)
 
     def munmap(self, addr: int, pages: int = 1) -> None:
         """munmap(): zap the PTEs and drop the VMA range."""
         addrs = self._range(addr, pages)
-        self.k._op(f"{self.name}.munmap({addr:#x}, pages={pages})",
-                   f"{self.name}:munmap {self._index(addr)} {pages}",
-                   lambda: self._munmap(addrs))
+
+        def run() -> None:
+            mmap.do_munmap(self.k.machine, self.mm, addrs)
+            self.k.oracle.munmap(self.mm, addrs)
+
+        self.k._op(
+            f"{self.name}.munmap({addr:#x}, pages={pages})",
+            format_action(self.name, "munmap", index_of(addr), pages),
+            run,
+        )
 
     def mprotect(self, addr: int, pages: int = 1, write: bool = False) -> None:
         """mprotect(): PROT_READ (write=False) or PROT_READ|PROT_WRITE."""
         addrs = self._range(addr, pages)
-        self.k._op(f"{self.name}.mprotect({addr:#x}, pages={pages}, write={write})",
-                   f"{self.name}:mprotect {self._index(addr)} {pages} {'rw' if write else 'r'}",
-                   lambda: self._mprotect(addrs, bool(write)))
+        self.k._op(
+            f"{self.name}.mprotect({addr:#x}, pages={pages}, write={write})",
+            format_action(self.name, "mprotect", index_of(addr), pages, "rw" if write else "r"),
+            lambda: mprotect.mprotect_fixup(self.k.machine, self.mm, addrs, bool(write)),
+        )
 
-    def vmsplice(self, addr: int, name: str | None = None) -> gup.Pipe:
+    def vmsplice(self, addr: int, name: str | None = None) -> Pipe:
         """vmsplice() the page into a pipe: GUP-fast FOLL_GET, read-only."""
         self._usable()
         self._mapped(addr)
         handle = self.k._new_handle("pipe", self, addr, name)
-        return self.k._op(f"{self.name}.vmsplice({addr:#x})",
-                          f"{self.name}:vmsplice {self._index(addr)} {handle.name}",
-                          lambda: self._gup(handle, pin=False, write=False, fast=True))
+        return self.k._op(
+            f"{self.name}.vmsplice({addr:#x})",
+            format_action(self.name, "vmsplice", index_of(addr), handle.name),
+            lambda: self._gup(handle, fast=True),
+        )
 
-    def get(self, addr: int, name: str | None = None) -> gup.Ref:
+    def get(self, addr: int, name: str | None = None) -> Ref:
         """get_user_pages(FOLL_GET), read-only."""
         self._usable()
         self._mapped(addr)
         handle = self.k._new_handle("ref", self, addr, name)
-        return self.k._op(f"{self.name}.get({addr:#x})",
-                          f"{self.name}:get {self._index(addr)} {handle.name}",
-                          lambda: self._gup(handle, pin=False, write=False, fast=False))
+        return self.k._op(
+            f"{self.name}.get({addr:#x})",
+            format_action(self.name, "get", index_of(addr), handle.name),
+            lambda: self._gup(handle, fast=False),
+        )
 
-    def pin(self, addr: int, write: bool = True, longterm: bool = True, fast: bool = False,
-            name: str | None = None) -> gup.Pin:
+    def pin(
+        self,
+        addr: int,
+        write: bool = True,
+        longterm: bool = True,
+        fast: bool = False,
+        name: str | None = None,
+    ) -> Pin:
         """``pin_user_pages(FOLL_PIN [|FOLL_WRITE] [|FOLL_LONGTERM])``, or the _fast variant."""
         self._usable()
         vma = self._mapped(addr)
         if write and not vma.write:
-            raise BadAddress(f"{self.name}: FOLL_WRITE pin of read-only mapping {addr:#x} "
-                             "(EFAULT)")
-        handle = self.k._new_handle("pin", self, addr, name, writable=bool(write),
-                                    longterm=bool(longterm))
-        flags = ["rw" if write else "ro", "long" if longterm else "short"]
+            raise BadAddress(f"{self.name}: FOLL_WRITE pin of read-only mapping {addr:#x} (EFAULT)")
+        handle = self.k._new_handle(
+            "pin", self, addr, name, writable=bool(write), longterm=bool(longterm)
+        )
+        flags = ["rw" if write else "ro", "long" if longterm else "short"] + ["fast"] * bool(fast)
         return self.k._op(
             f"{self.name}.pin({addr:#x}, write={write}, longterm={longterm}, fast={fast})",
-            f"{self.name}:pin {self._index(addr)} {' '.join(flags)}"
-            + (" fast" if fast else "") + f" {handle.name}",
-            lambda: self._gup(handle, pin=True, write=bool(write), fast=fast))
+            format_action(self.name, "pin", index_of(addr), *flags, handle.name),
+            lambda: self._gup(handle, fast=bool(fast)),
+        )
 
     # -- the fork / GUP-fast race, one step at a time --------------------------------
     def fork_begin(self, name: str) -> Process:
         """fork() up to the PTE copy: mmap_lock taken, write_protect_seq made odd."""
         self._usable()
         self.k._check_new_name(name)
-        return self.k._op(f"{self.name}.fork_begin({name!r})", f"{self.name}:fork_begin {name}",
-                          lambda: self._fork_begin(name))
+        return self.k._op(
+            f"{self.name}.fork_begin({name!r})",
+            format_action(self.name, "fork_begin", name),
+            lambda: self._fork_begin(name),
+        )
 
     def fork_check(self, addr: int) -> None:
         """copy_present_pte() for addr up to its decision (copy now, or share)."""
         self._forking(addr, "check")
-        self.k._op(f"{self.name}.fork_check({addr:#x})",
-                   f"{self.name}:fork_check {self._index(addr)}", lambda: self._fork_check(addr))
+        self.k._op(
+            f"{self.name}.fork_check({addr:#x})",
+            format_action(self.name, "fork_check", index_of(addr)),
+            lambda: fork_c.dup_mmap_check(self.k.machine, self.mm, addr),
+        )
 
     def fork_share(self, addr: int) -> None:
         """The rest of copy_present_pte(): write-protect and map in the child."""
         self._forking(addr, "share")
-        self.k._op(f"{self.name}.fork_share({addr:#x})",
-                   f"{self.name}:fork_share {self._index(addr)}", lambda: self._fork_share(addr))
+        self.k._op(
+            f"{self.name}.fork_share({addr:#x})",
+            format_action(self.name, "fork_share", index_of(addr)),
+            lambda: fork_c.dup_mmap_share(self.k.machine, self.mm, addr),
+        )
 
     def fork_end(self) -> None:
         """Copy the remaining PTEs, end write_protect_seq, drop mmap_lock."""
         self._forking(None, None)
-        self.k._op(f"{self.name}.fork_end()", f"{self.name}:fork_end", self._fork_end)
+        self.k._op(
+            f"{self.name}.fork_end()",
+            format_action(self.name, "fork_end"),
+            lambda: fork_c.dup_mmap_end(self.k.machine, self.mm),
+        )
 
-    def gupf(self, addr: int, write: bool = True, longterm: bool = True,
-             name: str | None = None) -> gup.Pin:
+    def gupf(
+        self, addr: int, write: bool = True, longterm: bool = True, name: str | None = None
+    ) -> Pin:
         """Another thread starts pin_user_pages_fast(): sample the seqcount, read the PTE."""
         self._alive()
         if self.gup_fast is not None:
-            raise Busy(f"{self.name} already has a GUP-fast in flight "
-                       f"({self.gup_fast.handle.name})")
+            raise Busy(
+                f"{self.name} already has a GUP-fast in flight ({self.gup_fast.holder.name})"
+            )
         vma = self._mapped(addr)
         if write and not vma.write:
             raise BadAddress(f"{self.name}: FOLL_WRITE pin of read-only mapping {addr:#x}")
-        handle = self.k._new_handle("pin", self, addr, name, writable=bool(write),
-                                    longterm=bool(longterm))
+        handle = self.k._new_handle(
+            "pin", self, addr, name, writable=bool(write), longterm=bool(longterm)
+        )
 
-        def run() -> gup.Pin:
-            self.k.handles[handle.name] = handle
-            handle.allowed = self.k.oracle.allowed(self, addr)
-            self.gup_fast = gup.gupf_begin(self.k, self, handle)
+        def run() -> Pin:
+            self.k._register(handle)
+            self.gup_fast = gup.gupf_begin(self.k.machine, self.mm, handle.holder)
             return handle
-        return self.k._op(f"{self.name}.gupf({addr:#x}, write={write})",
-                          f"{self.name}:gupf {self._index(addr)} {'rw' if write else 'ro'} "
-                          f"{handle.name}", run)
+
+        return self.k._op(
+            f"{self.name}.gupf({addr:#x}, write={write})",
+            format_action(self.name, "gupf", index_of(addr), "rw" if write else "ro", handle.name),
+            run,
+        )
 
     def gupf_pin(self) -> None:
         """GUP-fast grabs the page it read (try_grab_folio)."""
         g = self._gupf()
-        self.k._op(f"{self.name}.gupf_pin()", f"{self.name}:gupf_pin",
-                   lambda: gup.gupf_pin(self.k, self, g))
+        self.k._op(
+            f"{self.name}.gupf_pin()",
+            format_action(self.name, "gupf_pin"),
+            lambda: gup.gupf_pin(self.k.machine, self.mm, g),
+        )
 
     def gupf_check(self) -> None:
         """GUP-fast re-checks the PTE and the seqcount; backs off if either moved."""
         g = self._gupf()
-        self.k._op(f"{self.name}.gupf_check()", f"{self.name}:gupf_check",
-                   lambda: gup.gupf_check(self.k, self, g))
+        self.k._op(
+            f"{self.name}.gupf_check()",
+            format_action(self.name, "gupf_check"),
+            lambda: gup.gupf_check(self.k.machine, self.mm, g),
+        )
 
     def gupf_slow(self) -> None:
         """GUP-fast's fallback to slow GUP, which needs mmap_lock (waits for fork)."""
         g = self._gupf()
         if g.stage in ("read", "pinned"):
-            raise Busy(f"GUP-fast of {g.handle.name} must "
-                       f"{'pin' if g.stage == 'read' else 're-check'} first "
-                       f"({'gupf_pin' if g.stage == 'read' else 'gupf_check'})")
-        if g.stage == "fallback" and self.fork_child is not None:
+            raise Busy(
+                f"GUP-fast of {g.holder.name} must "
+                f"{'pin' if g.stage == 'read' else 're-check'} first "
+                f"({'gupf_pin' if g.stage == 'read' else 'gupf_check'})"
+            )
+        if g.stage == "fallback" and self.mm.fork_child is not None:
             raise Busy(f"slow GUP needs {self.name}'s mmap_lock, held by fork()")
 
         def run() -> None:
-            gup.gupf_slow(self.k, self, g)
+            gup.gupf_slow(self.k.machine, self.mm, g)
             self.gup_fast = None
-        self.k._op(f"{self.name}.gupf_slow()", f"{self.name}:gupf_slow", run)
+
+        self.k._op(f"{self.name}.gupf_slow()", format_action(self.name, "gupf_slow"), run)
 
     # -- observables (no trace step) -------------------------------------------------
     def pfn(self, addr: int) -> int | None:
@@ -391,20 +446,21 @@ class Process:
     def anon_exclusive(self, addr: int) -> bool:
         """PG_anon_exclusive of the mapped page (kpageflags bit 34 on 6.18)."""
         pfn = self.pfn(addr)
-        return pfn is not None and self.k.pages[pfn].anon_exclusive
+        return pfn is not None and self.k.machine.pages[pfn].anon_exclusive
 
     # -- checks ---------------------------------------------------------------------
     def _alive(self) -> None:
         if not self.alive:
             raise ProcessExited(f"{self.name} has exited")
-        if self.forked_by is not None:
-            raise Busy(f"{self.name} is still being created by {self.forked_by.name}'s fork()")
+        if self.mm.forked_by is not None:
+            raise Busy(f"{self.name} is still being created by {self.mm.forked_by.owner}'s fork()")
 
     def _usable(self) -> None:
         self._alive()
-        if self.fork_child is not None:
-            raise Busy(f"{self.name} is in fork(): mmap_lock is held; only fork and GUP-fast "
-                       "steps can run")
+        if self.mm.fork_child is not None:
+            raise Busy(
+                f"{self.name} is in fork(): mmap_lock is held; only fork and GUP-fast steps can run"
+            )
 
     def _aligned(self, addr: object) -> int:
         if not isinstance(addr, int) or isinstance(addr, bool) or addr % PAGE_SIZE:
@@ -420,8 +476,10 @@ class Process:
     def _vma_or_segv(self, addr: int, what: str) -> Vma:
         vma = self.mm.find_vma(self._aligned(addr))
         if vma is None:
-            raise SegFault(f"{self.name}: {what} of unmapped address {addr:#x} (SIGSEGV); "
-                           f"mapped: {self._maps()}")
+            raise SegFault(
+                f"{self.name}: {what} of unmapped address {addr:#x} (SIGSEGV); "
+                f"mapped: {self._maps()}"
+            )
         return vma
 
     def _range(self, addr: int, pages: int) -> list[int]:
@@ -436,19 +494,18 @@ class Process:
     def _maps(self) -> str:
         return ", ".join(f"{v.start:#x}-{v.end:#x}" for v in self.mm.vmas) or "nothing"
 
-    def _index(self, addr: int) -> str:
-        return str((addr - MMAP_BASE) // PAGE_SIZE)
-
     def _forking(self, addr: int | None, step: str | None) -> None:
         self._alive()
-        if self.fork_child is None:
+        if self.mm.fork_child is None:
             raise Busy(f"{self.name} is not in fork(); call fork_begin first")
         if addr is not None:
             self._mapped(addr)
-            want = self.fork_pending.get(addr)
+            want = self.mm.fork_pending.get(addr)
             if want != step:
-                raise Busy(f"fork_{step}({addr:#x}) out of order: "
-                           + (f"next is fork_{want}" if want else "already copied"))
+                raise Busy(
+                    f"fork_{step}({addr:#x}) out of order: "
+                    + (f"next is fork_{want}" if want else "already copied")
+                )
 
     def _gupf(self) -> gup.GupFast:
         self._alive()
@@ -457,130 +514,33 @@ class Process:
         return self.gup_fast
 
     # -- implementations ------------------------------------------------------------
-    def _mmap(self, pages: int) -> int:
-        addr = self.mm.next_addr
-        self.mm.next_addr += pages * PAGE_SIZE
-        self.mm.vmas.append(Vma(addr, self.mm.next_addr, True))
-        self.k.oracle.mmap(self, [addr + i * PAGE_SIZE for i in range(pages)])
-        self.k.note(f"{self.name}: new private anonymous VMA {addr:#x}-{self.mm.next_addr:#x} "
-                    "rw-p, no PTEs yet")
-        return addr
-
     def _write(self, addr: int, value: str) -> None:
-        memory.handle_mm_fault(self.k, self, addr, write=True)
+        m = self.k.machine
+        memory.handle_mm_fault(m, self.mm, addr, write=True)
         pte = self.mm.ptes[addr]
-        token = self.k.new_token(value, self.name)
-        self.k.pages[pte.pfn].data = token
-        self.k.oracle.write(self, addr, token)
-        self.k.note(f"{self.name} stores {value!r} into pfn {pte.pfn}")
+        token = m.new_token(value, self.name)
+        m.pages[pte.pfn].data = token
+        self.k.oracle.write(self.mm, addr, token)
+        m.note(f"{self.name} stores {value!r} into pfn {pte.pfn}")
 
     def _read(self, addr: int) -> str:
-        memory.handle_mm_fault(self.k, self, addr, write=False)
+        m = self.k.machine
+        memory.handle_mm_fault(m, self.mm, addr, write=False)
         pte = self.mm.ptes[addr]
-        token = self.k.pages[pte.pfn].data
-        self.k.oracle.observe(self, addr, token)
-        self.k.note(f"{self.name} loads {token.value!r} from pfn {pte.pfn}")
+        token = m.pages[pte.pfn].data
+        self.k.oracle.observe(self.mm, addr, token)
+        m.note(f"{self.name} loads {token.value!r} from pfn {pte.pfn}")
         return token.value
 
     def _fork_begin(self, name: str) -> Process:
         child = self.k._spawn(name)
-        child.mm.vmas = [Vma(v.start, v.end, v.write) for v in self.mm.vmas]
-        child.mm.next_addr = self.mm.next_addr
-        child.forked_by = self
-        self.fork_child = child
-        self.fork_pending = dict.fromkeys(sorted(self.mm.ptes), "check")
-        self.k.oracle.fork(self, child)
-        if self.k.policy.write_protect_seq:
-            self.mm.write_protect_seq += 1
-            self.k.note(f"dup_mmap({self.name}->{name}): mmap_write_lock, "
-                        f"write_seqcount_begin(write_protect_seq) -> {self.mm.write_protect_seq}")
-        else:
-            self.k.note(f"dup_mmap({self.name}->{name}): mmap_write_lock (no write_protect_seq)")
+        fork_c.dup_mmap_begin(self.k.machine, self.mm, child.mm)
+        self.k.oracle.fork(self.mm, child.mm)
         return child
 
-    def _fork_check(self, addr: int) -> None:
-        done = memory.copy_present_pte_check(self.k, self, self.fork_child, addr)
-        if done:
-            del self.fork_pending[addr]
-        else:
-            self.fork_pending[addr] = "share"
-
-    def _fork_share(self, addr: int) -> None:
-        memory.fork_share(self.k, self, self.fork_child, addr)
-        del self.fork_pending[addr]
-
-    def _fork_end(self) -> None:
-        for addr, step in list(self.fork_pending.items()):
-            if step == "check":
-                self._fork_check(addr)
-            if addr in self.fork_pending:
-                self._fork_share(addr)
-        child, self.fork_child = self.fork_child, None
-        child.forked_by = None
-        if self.k.policy.write_protect_seq:
-            self.mm.write_protect_seq += 1
-            self.k.note(f"dup_mmap({self.name}->{child.name}): write_seqcount_end -> "
-                        f"{self.mm.write_protect_seq}, mmap_write_unlock")
-
-    def _exit(self) -> None:
-        for addr in sorted(self.mm.ptes):
-            memory.zap_pte(self.k, self, addr)
-        self.mm.vmas.clear()
-        self.alive = False
-        self.k.oracle.exit(self)
-        self.k.note(f"{self.name}: exit_mmap() unmapped everything")
-
-    def _munmap(self, addrs: list[int]) -> None:
-        for addr in addrs:
-            pte = self.mm.ptes.get(addr)
-            what = ("nothing mapped" if pte is None else
-                    f"swap entry slot {pte.swap}" if not pte.present else f"pfn {pte.pfn}")
-            memory.zap_pte(self.k, self, addr)
-            self.k.note(f"zap_pte_range({self.name}, {addr:#x}): {what} unmapped")
-        gone = {id(v) for v in self.mm.split_vmas(addrs[0], addrs[-1] + PAGE_SIZE)}
-        self.mm.vmas[:] = [v for v in self.mm.vmas if id(v) not in gone]
-        self.k.oracle.munmap(self, addrs)
-
-    def _mprotect(self, addrs: list[int], write: bool) -> None:
-        for vma in self.mm.split_vmas(addrs[0], addrs[-1] + PAGE_SIZE):
-            vma.write = write
-        for addr in addrs:
-            pte = self.mm.ptes.get(addr)
-            if pte is None or not pte.present:
-                continue
-            page = self.k.pages[pte.pfn]
-            if not write:
-                pte.write = False
-            elif (self.k.policy.mprotect_upgrade and not page.zero and page.anon_exclusive
-                  and not pte.write):
-                pte.write = True
-                self.k.note(f"change_pte_range({self.name}, {addr:#x}): "
-                            "can_change_pte_writable(): PageAnonExclusive -> writable now")
-        self.k.note(f"mprotect({self.name}): {'rw-p' if write else 'r--p'}"
-                    + ("" if write else ", PTEs write-protected"))
-
-    def _gup(self, handle: gup.Handle, pin: bool, write: bool, fast: bool) -> gup.Handle:
-        self.k.handles[handle.name] = handle
-        handle.allowed = self.k.oracle.allowed(self, handle.addr)
-        if fast:
-            self.gup_fast = g = gup.gupf_begin(self.k, self, handle) if pin else None
-            if pin:
-                gup.gupf_pin(self.k, self, g)
-                gup.gupf_check(self.k, self, g)
-                gup.gupf_slow(self.k, self, g)
-                self.gup_fast = None
-                return handle
-            page, why = gup.gup_fast_pte(self.k, self, handle.addr, pin, write, handle.longterm)
-            if page is not None:
-                gup.try_grab_page(page, pin)
-                handle.pfn = page.pfn
-                self.k.note(f"get_user_pages_fast({self.name}, {handle.addr:#x}): {why} -> "
-                            f"FOLL_GET, refcount {page.refcount}")
-                return handle
-            self.k.note(f"get_user_pages_fast({self.name}, {handle.addr:#x}): {why} -> "
-                        "slow GUP")
-        page = gup.get_user_pages(self.k, self, handle.addr, pin, write, handle.longterm)
-        handle.pfn = page.pfn
+    def _gup(self, handle: Handle, fast: bool) -> Handle:
+        self.k._register(handle)
+        gup.take(self.k.machine, self.mm, handle.holder, fast)
         return handle
 
     def _view(self) -> ProcView:
@@ -591,9 +551,118 @@ class Process:
             else:
                 kind = "zero" if pte.pfn == ZERO_PFN else "present"
                 ptes.append(PteView(addr, kind, pte.pfn, pte.write))
-        return ProcView(self.name, self.pid, self.alive, self.fork_child is not None,
-                        self.mm.has_pinned, self.mm.write_protect_seq,
-                        tuple((v.start, v.end, v.write) for v in self.mm.vmas), tuple(ptes))
+        mm = self.mm
+        return ProcView(
+            self.name,
+            self.pid,
+            self.alive,
+            mm.fork_child is not None,
+            mm.has_pinned,
+            mm.write_protect_seq,
+            tuple((v.start, v.end, v.write) for v in mm.vmas),
+            tuple(ptes),
+        )
+
+
+class Handle:
+    """A reference a GUP user holds (a machine.Holder), as the reader uses it."""
+
+    kind = ""
+    release_verb = ""
+
+    def __init__(self, k: Kernel, owner: Process, holder: Holder) -> None:
+        self.k, self.owner, self.holder = k, owner, holder
+
+    def __repr__(self) -> str:
+        state = "released" if self.released else f"pfn {self.pfn}"
+        return f"<{type(self).__name__} {self.name} of {self.owner.name}: {state}>"
+
+    name = property(lambda self: self.holder.name, doc="pipe1, pin1, ref1, ...")
+    addr = property(lambda self: self.holder.addr, doc="the address it was taken at")
+    pfn = property(lambda self: self.holder.pfn, doc="the page it holds (None while in flight)")
+    writable = property(lambda self: self.holder.writable, doc="a FOLL_WRITE pin")
+    longterm = property(lambda self: self.holder.longterm, doc="a FOLL_LONGTERM pin")
+    released = property(lambda self: self.holder.released, doc="dropped already")
+
+    @property
+    def pin(self) -> bool:
+        return self.holder.pin
+
+    def _check(self, verb: str) -> None:
+        if self.released:
+            raise HandleReleased(f"{self.name} was already released; cannot {verb} it")
+        if self.pfn is None or self.holder.in_flight:
+            raise Busy(
+                f"{self.name} is not usable yet: its GUP-fast has not finished "
+                f"(run gupf_pin / gupf_check / gupf_slow)"
+            )
+
+    def read(self) -> str:
+        """What the device or pipe reader sees now through this reference."""
+        self._check("read")
+
+        def run() -> str:
+            token = gup.read_through(self.k.machine, self.holder)
+            self.k.oracle.observe_handle(self.holder, token)
+            return token.value
+
+        return self.k._op(f"{self.name}.read()", format_action(self.name, "read"), run)
+
+    def release(self) -> None:
+        """Drop the reference the way this kind of holder does (close, put, unpin)."""
+        verb = self.release_verb
+        self._check(verb)
+        self.k._op(
+            f"{self.name}.{verb}()",
+            format_action(self.name, verb),
+            lambda: gup.release(self.k.machine, self.holder),
+        )
+
+
+class Pipe(Handle):
+    """A pipe buffer holding a vmsplice()d page (FOLL_GET, read-only)."""
+
+    kind, release_verb = "pipe", "close"
+
+    def close(self) -> None:
+        """Close the pipe: its buffer drops the page reference."""
+        self.release()
+
+
+class Ref(Handle):
+    """A plain FOLL_GET reference (get_user_pages)."""
+
+    kind, release_verb = "ref", "put"
+
+    def put(self) -> None:
+        """put_page(): drop the reference. A second put raises HandleReleased."""
+        self.release()
+
+
+class Pin(Handle):
+    """A FOLL_PIN pin: the device's view of the page (io_uring, RDMA, VFIO)."""
+
+    kind, release_verb = "pin", "unpin"
+
+    def write(self, value: str) -> None:
+        """DMA from the device into the pinned page (needs a write pin)."""
+        self._check("write through")
+        self.k._check_value(value)
+        if not self.writable:
+            raise BadArgument(f"{self.name} is a read-only pin; the device cannot write")
+
+        def run() -> None:
+            token = gup.dma_write(self.k.machine, self.holder, value)
+            self.k.oracle.device_write(self.holder, token)
+
+        self.k._op(f"{self.name}.write({value!r})", format_action(self.name, "write", value), run)
+
+    def unpin(self) -> None:
+        """unpin_user_page(). A second unpin raises HandleReleased."""
+        self.release()
+
+
+HANDLE_CLASSES: dict[str, type[Handle]] = {c.kind: c for c in (Pipe, Ref, Pin)}
 
 
 def _show(result: object) -> str:
@@ -603,6 +672,6 @@ def _show(result: object) -> str:
         return str(result)
     if isinstance(result, int):
         return f"{result:#x}"
-    if isinstance(result, (Process, gup.Handle)):
+    if isinstance(result, (Process, Handle)):
         return result.name
     return ""

@@ -1,87 +1,68 @@
-"""mm/memory.c: the fault paths and fork's page table copy.
+"""mm/memory.c: the fault paths, fork's page table copy and zapping PTEs.
 
 Each function names the kernel function it models; the reuse tests name the era and
-commit whose behaviour they reproduce. Every decision is explained with k.note() in
-kernel terms, and every COW decision is classified by the oracle (k.decide()).
+commit whose behaviour they reproduce. Every decision is explained with m.note() in
+kernel terms, and every COW decision is classified by the oracle (m.decide()).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from .mm import Pte
-from .page import ZERO_PFN, ZERO_TOKEN, Page, page_maybe_dma_pinned
-from .vmscan import (
-    delete_from_swap_cache,
+from .machine import Machine
+from .mm_types import ZERO_PFN, ZERO_TOKEN, Mm, Page, Pte, page_maybe_dma_pinned
+from .swap import lru_add_drain, lru_cache_add
+from .swapfile import (
+    add_to_swap_cache,
     folio_free_swap,
     free_swap_and_cache,
+    lookup_swap_cache,
+    reuse_swap_page,
     swap_duplicate,
     swap_free,
 )
 
-if TYPE_CHECKING:
-    from .kernel import Kernel, Process
 
-
-def handle_mm_fault(k: Kernel, proc: Process, addr: int, write: bool,
-                    unshare: bool = False) -> None:
+def handle_mm_fault(m: Machine, mm: Mm, addr: int, write: bool, unshare: bool = False) -> None:
     """handle_pte_fault(): route a fault on addr to the handler for its PTE."""
-    pte = proc.mm.ptes.get(addr)
+    pte = mm.ptes.get(addr)
     if pte is None:
-        do_anonymous_page(k, proc, addr, write)
+        do_anonymous_page(m, mm, addr, write)
     elif not pte.present:
-        do_swap_page(k, proc, addr, pte, write)
+        do_swap_page(m, mm, addr, pte, write)
     elif (write and not pte.write) or unshare:
-        do_wp_page(k, proc, addr, pte, unshare=unshare)
+        do_wp_page(m, mm, addr, pte, unshare=unshare)
 
 
-def map_page(proc: Process, addr: int, page: Page, write: bool) -> Pte:
+def map_page(mm: Mm, addr: int, page: Page, write: bool) -> Pte:
     """set_pte_at() + page_add_*_rmap(): one more PTE, one more reference."""
-    pte = proc.mm.ptes.setdefault(addr, Pte())
+    pte = mm.ptes.setdefault(addr, Pte())
     pte.pfn, pte.swap, pte.write, pte.swp_exclusive = page.pfn, None, write, False
     page.mapcount += 1
     page.refcount += 1
     return pte
 
 
-def do_anonymous_page(k: Kernel, proc: Process, addr: int, write: bool) -> None:
+def do_anonymous_page(m: Machine, mm: Mm, addr: int, write: bool) -> None:
     """do_anonymous_page(): first touch of a private anonymous page.
 
     A read maps the shared zero page read-only; a write allocates a zeroed page, maps it
     writable, and puts it in the per-CPU LRU-add batch (lru_cache_add).
     """
-    where = f"do_anonymous_page({proc.name}, {addr:#x})"
+    where = f"do_anonymous_page({mm.owner}, {addr:#x})"
     if not write:
-        proc.mm.ptes[addr] = Pte(pfn=ZERO_PFN)
-        k.note(f"{where}: read fault -> map the shared zero page read-only")
+        mm.ptes[addr] = Pte(pfn=ZERO_PFN)
+        m.note(f"{where}: read fault -> map the shared zero page read-only")
         return
-    page = k.alloc_page(ZERO_TOKEN)
-    page.anon_exclusive = k.policy.anon_exclusive
-    map_page(proc, addr, page, write=proc.mm.find_vma(addr).write)
-    k.lru_cache_add(page)
-    k.note(f"{where}: write fault -> new zeroed pfn {page.pfn}, mapped writable"
-           + (", PageAnonExclusive" if page.anon_exclusive else ""))
+    page = m.alloc_page(ZERO_TOKEN)
+    page.anon_exclusive = m.policy.anon_exclusive
+    map_page(mm, addr, page, write=mm.find_vma(addr).write)
+    lru_cache_add(m, page)
+    m.note(
+        f"{where}: write fault -> new zeroed pfn {page.pfn}, mapped writable"
+        + (", PageAnonExclusive" if page.anon_exclusive else "")
+    )
 
 
-def reuse_swap_page(k: Kernel, page: Page) -> tuple[bool, str]:
-    """reuse_swap_page() (mm/swapfile.c, c475a8ab625d .. 5.17): the mapcount rule.
-
-    Reuse when page_mapcount() + page_swapcount() <= 1; if exactly 1 and the page is in
-    the swap cache, delete it from there. page_count() is not consulted: a pipe's or a
-    pin's reference is invisible to this test.
-    """
-    swapcount = k.swap.slots[page.swapcache].count if page.swapcache is not None else 0
-    count = page.mapcount + swapcount
-    why = f"reuse_swap_page(): mapcount {page.mapcount} + swapcount {swapcount} = {count}"
-    if count > 1:
-        return False, why + " > 1 -> copy"
-    if count == 1 and page.swapcache is not None:
-        delete_from_swap_cache(k, page)
-        why += ", delete_from_swap_cache()"
-    return True, why + f" <= 1 -> reuse (page_count()={page.refcount} not consulted)"
-
-
-def page_count_test(k: Kernel, page: Page) -> tuple[bool, str]:
+def page_count_test(m: Machine, page: Page) -> tuple[bool, str]:
     """do_wp_page() anon branch of 09854ba94c6a "mm: do_wp_page() simplification" (5.9-rc4).
 
     Copy unless page_count() == 1; trylock_page() then re-checks page_mapcount() == 1
@@ -94,7 +75,7 @@ def page_count_test(k: Kernel, page: Page) -> tuple[bool, str]:
     return True, "page_count()=1 and page_mapcount()=1 -> reuse"
 
 
-def wp_can_reuse_anon_folio(k: Kernel, page: Page) -> tuple[bool, str]:
+def wp_can_reuse_anon_folio(m: Machine, page: Page) -> tuple[bool, str]:
     """wp_can_reuse_anon_folio() (6.x); inline in do_wp_page() since 5.18.
 
     5.18 (d4c470970d45, 53a05ad9f21d) kept rule 1 but stopped copying for references
@@ -106,16 +87,19 @@ def wp_can_reuse_anon_folio(k: Kernel, page: Page) -> tuple[bool, str]:
         return False, f"folio_ref_count()={page.refcount} > 3 -> copy"
     why = []
     if not page.lru:
-        k.lru_add_drain(quiet=True)
+        lru_add_drain(m, quiet=True)
         why.append(f"!PageLRU -> lru_add_drain(), refcount now {page.refcount}")
     in_cache = int(page.swapcache is not None)
     if page.refcount > 1 + in_cache:
-        return False, ", ".join(why + [f"refcount {page.refcount} > 1 + swapcache {in_cache}"
-                                       " -> copy"])
+        return False, ", ".join(
+            why + [f"refcount {page.refcount} > 1 + swapcache {in_cache} -> copy"]
+        )
     if in_cache:
-        freed = folio_free_swap(k, page)
-        why.append("folio_free_swap() " + ("frees the swap cache" if freed
-                                           else "fails: a swap PTE still uses the slot"))
+        freed = folio_free_swap(m, page)
+        why.append(
+            "folio_free_swap() "
+            + ("frees the swap cache" if freed else "fails: a swap PTE still uses the slot")
+        )
     if page.refcount != 1:
         return False, ", ".join(why + [f"folio_ref_count()={page.refcount} != 1 -> copy"])
     return True, ", ".join(why + ["folio_ref_count()=1 -> reuse"])
@@ -128,63 +112,66 @@ REUSE_TESTS = {
 }
 
 
-def do_wp_page(k: Kernel, proc: Process, addr: int, pte: Pte, unshare: bool = False) -> None:
+def do_wp_page(m: Machine, mm: Mm, addr: int, pte: Pte, unshare: bool = False) -> None:
     """do_wp_page(): a write (or FAULT_FLAG_UNSHARE) fault on a present read-only PTE.
 
     The safe default is "goto copy"; reuse needs proof the page is exclusively ours:
     PageAnonExclusive (5.19+), else the era's test (REUSE_TESTS).
     """
-    page = k.pages[pte.pfn]
-    where = f"do_wp_page({proc.name}, {addr:#x}{', unshare' if unshare else ''})"
+    page = m.pages[pte.pfn]
+    where = f"do_wp_page({mm.owner}, {addr:#x}{', unshare' if unshare else ''})"
     if page.zero:
-        k.note(f"{where}: the zero page is never reused -> wp_page_copy")
-        wp_page_copy(k, proc, addr, pte, page, unshare)
+        m.note(f"{where}: the zero page is never reused -> wp_page_copy")
+        wp_page_copy(m, mm, addr, pte, page, unshare)
         return
-    if k.policy.anon_exclusive and page.anon_exclusive:
+    if m.policy.anon_exclusive and page.anon_exclusive:
         reuse, why = True, "PageAnonExclusive -> reuse"
-    elif not k.policy.copy_when_unsure and page_maybe_dma_pinned(page):
-        reuse, why = True, (f"page_maybe_dma_pinned() (refcount {page.refcount}) -> reuse "
-                            "so as not to break a pin (rule 2 off: a heuristic decides reuse)")
+    elif not m.policy.copy_when_unsure and page_maybe_dma_pinned(page):
+        reuse, why = (
+            True,
+            (
+                f"page_maybe_dma_pinned() (refcount {page.refcount}) -> reuse "
+                "so as not to break a pin (rule 2 off: a heuristic decides reuse)"
+            ),
+        )
     else:
-        reuse, why = REUSE_TESTS[k.policy.reuse_test](k, page)
-    verdict = k.decide(proc, addr, page, reuse, unshare)
+        reuse, why = REUSE_TESTS[m.policy.reuse_test](m, page)
+    verdict = m.decide(mm, addr, page, reuse, unshare)
     if reuse:
-        k.note(f"{where}: {why} -> wp_page_reuse (pfn {page.pfn})")
-        wp_page_reuse(k, proc, addr, pte, page, unshare)
+        m.note(f"{where}: {why} -> wp_page_reuse (pfn {page.pfn})")
+        wp_page_reuse(m, mm, addr, pte, page, unshare)
     else:
         old = page.pfn
-        new = wp_page_copy(k, proc, addr, pte, page, unshare)
-        k.note(f"{where}: {why} -> wp_page_copy (pfn {old} -> new pfn {new.pfn})")
-    k.note(verdict)
+        new = wp_page_copy(m, mm, addr, pte, page, unshare)
+        m.note(f"{where}: {why} -> wp_page_copy (pfn {old} -> new pfn {new.pfn})")
+    m.note(verdict)
 
 
-def wp_page_reuse(k: Kernel, proc: Process, addr: int, pte: Pte, page: Page,
-                  unshare: bool) -> None:
+def wp_page_reuse(m: Machine, mm: Mm, addr: int, pte: Pte, page: Page, unshare: bool) -> None:
     """wp_page_reuse(): keep the page, make the PTE writable (maybe_mkwrite).
 
     An unshare fault only marks the page exclusive and leaves the PTE read-only.
     """
-    if k.policy.anon_exclusive:
+    if m.policy.anon_exclusive:
         page.anon_exclusive = True
     if not unshare:
-        pte.write = proc.mm.find_vma(addr).write
+        pte.write = mm.find_vma(addr).write
 
 
-def wp_page_copy(k: Kernel, proc: Process, addr: int, pte: Pte, old: Page,
-                 unshare: bool) -> Page:
+def wp_page_copy(m: Machine, mm: Mm, addr: int, pte: Pte, old: Page, unshare: bool) -> Page:
     """wp_page_copy(): copy into a new page, map it, drop the old page's map and ref."""
-    new = k.alloc_page(old.data)
-    new.anon_exclusive = k.policy.anon_exclusive
+    new = m.alloc_page(old.data)
+    new.anon_exclusive = m.policy.anon_exclusive
     if not old.zero:
         old.mapcount -= 1
-    map_page(proc, addr, new, write=not unshare and proc.mm.find_vma(addr).write)
-    k.lru_cache_add(new)
+    map_page(mm, addr, new, write=not unshare and mm.find_vma(addr).write)
+    lru_cache_add(m, new)
     if not old.zero:
-        k.put_page(old)
+        m.put_page(old)
     return new
 
 
-def do_swap_page(k: Kernel, proc: Process, addr: int, pte: Pte, write: bool) -> None:
+def do_swap_page(m: Machine, mm: Mm, addr: int, pte: Pte, write: bool) -> None:
     """do_swap_page(): fault on a swap PTE; find or read the page through the swap cache.
 
     Until 5.17 a write fault reused the page when reuse_swap_page() said so (mapcount +
@@ -192,48 +179,50 @@ def do_swap_page(k: Kernel, proc: Process, addr: int, pte: Pte, write: bool) -> 
     (c145e0b47c77) frees the swap cache when it can and reuses only at page_count() == 1.
     5.19+ trusts the exclusive bit of the swap PTE. A read maps the page read-only.
     """
-    where = f"do_swap_page({proc.name}, {addr:#x})"
+    where = f"do_swap_page({mm.owner}, {addr:#x})"
     slot = pte.swap
-    page = k.swap.cached_page(k, slot)
+    page = lookup_swap_cache(m, slot)
     if page is None:
-        page = k.alloc_page(k.swap.slots[slot].data)
-        k.swap.add_to_swap_cache(page, slot)
-        k.lru_cache_add(page)
-        k.stats["swapins"] += 1
-        k.note(f"{where}: swap cache miss -> read slot {slot} into new pfn {page.pfn}")
+        page = m.alloc_page(m.swap.slots[slot].data)
+        add_to_swap_cache(m, page, slot)
+        lru_cache_add(m, page)
+        m.stats["swapins"] += 1
+        m.note(f"{where}: swap cache miss -> read slot {slot} into new pfn {page.pfn}")
     else:
-        k.note(f"{where}: swap cache hit, pfn {page.pfn}")
-    exclusive = k.policy.anon_exclusive and pte.swp_exclusive
+        m.note(f"{where}: swap cache hit, pfn {page.pfn}")
+    exclusive = m.policy.anon_exclusive and pte.swp_exclusive
     # The fault holds the reference the swap cache lookup took (the PTE inherits it), so
     # dropping the swap cache's reference below cannot free the page.
     page.refcount += 1
     if exclusive:
-        swap_free(k, slot)
+        swap_free(m, slot)
         reuse, why = True, "pte_swp_exclusive() -> exclusive"
-    elif k.policy.swapin_test == "mapcount":
-        reuse, why = reuse_swap_page(k, page) if write else (False, "read fault")
-        swap_free(k, slot)
+    elif m.policy.swapin_test == "mapcount":
+        reuse, why = reuse_swap_page(m, page) if write else (False, "read fault")
+        swap_free(m, slot)
     else:
-        swap_free(k, slot)
-        if write and page.refcount == 2 and folio_free_swap(k, page):
-            k.note(f"{where}: should_try_to_free_swap() -> swap cache freed")
+        swap_free(m, slot)
+        if write and page.refcount == 2 and folio_free_swap(m, page):
+            m.note(f"{where}: should_try_to_free_swap() -> swap cache freed")
         count = page.refcount
         reuse, why = count == 1, f"page_count()={count}" + (" == 1" if count == 1 else " != 1")
     page.refcount -= 1  # map_page() counts the PTE's reference
-    verdict = k.decide(proc, addr, page, True, False) if write and reuse else None
-    map_page(proc, addr, page, write=write and reuse and proc.mm.find_vma(addr).write)
-    if reuse and k.policy.anon_exclusive:
+    verdict = m.decide(mm, addr, page, True, False) if write and reuse else None
+    map_page(mm, addr, page, write=write and reuse and mm.find_vma(addr).write)
+    if reuse and m.policy.anon_exclusive:
         page.anon_exclusive = True
     mode = "writable" if pte.write else "read-only"
-    k.note(f"{where}: {why} -> map pfn {page.pfn} {mode}"
-           + (", PageAnonExclusive" if page.anon_exclusive else ""))
+    m.note(
+        f"{where}: {why} -> map pfn {page.pfn} {mode}"
+        + (", PageAnonExclusive" if page.anon_exclusive else "")
+    )
     if verdict:
-        k.note(verdict)
+        m.note(verdict)
     if write and not pte.write:
-        do_wp_page(k, proc, addr, pte)
+        do_wp_page(m, mm, addr, pte)
 
 
-def copy_present_pte_check(k: Kernel, parent: Process, child: Process, addr: int) -> bool:
+def copy_present_pte_check(m: Machine, parent: Mm, child: Mm, addr: int) -> bool:
     """copy_pte_range() for one PTE, up to the decision: True when it is finished.
 
     Swap and zero-page PTEs are copied at once (copy_nonpresent_pte() clears the
@@ -241,70 +230,77 @@ def copy_present_pte_check(k: Kernel, parent: Process, child: Process, addr: int
     child its own copy when the page may be pinned: page_needs_cow_for_dma() =
     MMF_HAS_PINNED && page_maybe_dma_pinned() (70e806e4e645, 5.9); in 5.19+ only for a
     PageAnonExclusive page (page_try_dup_anon_rmap() refuses). Otherwise the page will be
-    shared: fork_share() write-protects it.
+    shared: copy_present_pte_share() write-protects it.
     """
-    pte = parent.mm.ptes[addr]
-    where = f"copy_present_pte({parent.name}->{child.name}, {addr:#x})"
+    pte = parent.ptes[addr]
+    where = f"copy_present_pte({parent.owner}->{child.owner}, {addr:#x})"
     if not pte.present:
-        swap_duplicate(k, pte.swap)
-        child.mm.ptes[addr] = Pte(swap=pte.swap)
+        swap_duplicate(m, pte.swap)
+        child.ptes[addr] = Pte(swap=pte.swap)
         pte.swp_exclusive = False
-        k.note(f"copy_nonpresent_pte({addr:#x}): swap_duplicate(slot {pte.swap}), "
-               f"both PTEs now swap entries to slot {pte.swap}")
+        m.note(
+            f"copy_nonpresent_pte({addr:#x}): swap_duplicate(slot {pte.swap}), "
+            f"both PTEs now swap entries to slot {pte.swap}"
+        )
         return True
-    page = k.pages[pte.pfn]
+    page = m.pages[pte.pfn]
     if page.zero:
-        child.mm.ptes[addr] = Pte(pfn=ZERO_PFN)
-        k.note(f"{where}: zero page, mapped read-only in both")
+        child.ptes[addr] = Pte(pfn=ZERO_PFN)
+        m.note(f"{where}: zero page, mapped read-only in both")
         return True
-    if not k.policy.fork_copies_pinned:
+    if not m.policy.fork_copies_pinned:
         why = "no early copy at fork in this era (before 70e806e4e645)"
-    elif k.policy.anon_exclusive and not page.anon_exclusive:
+    elif m.policy.anon_exclusive and not page.anon_exclusive:
         why = "not PageAnonExclusive (page_try_dup_anon_rmap only refuses exclusive pages)"
-    elif not parent.mm.has_pinned:
+    elif not parent.has_pinned:
         why = "MMF_HAS_PINNED not set"
     elif not page_maybe_dma_pinned(page):
         why = f"page_maybe_dma_pinned() false (refcount {page.refcount})"
     else:
         why = ""
     if not why:
-        new = k.alloc_page(page.data)
-        new.anon_exclusive = k.policy.anon_exclusive
-        map_page(child, addr, new, write=child.mm.find_vma(addr).write)
-        k.lru_cache_add(new)
-        k.stats["fork_copies"] += 1
-        k.note(f"{where}: page_needs_cow_for_dma() (MMF_HAS_PINNED, refcount "
-               f"{page.refcount}) -> copy_present_page: child gets new pfn {new.pfn}, "
-               f"parent keeps pfn {page.pfn} writable")
+        new = m.alloc_page(page.data)
+        new.anon_exclusive = m.policy.anon_exclusive
+        map_page(child, addr, new, write=child.find_vma(addr).write)
+        lru_cache_add(m, new)
+        m.stats["fork_copies"] += 1
+        m.note(
+            f"{where}: page_needs_cow_for_dma() (MMF_HAS_PINNED, refcount "
+            f"{page.refcount}) -> copy_present_page: child gets new pfn {new.pfn}, "
+            f"parent keeps pfn {page.pfn} writable"
+        )
         return True
-    k.note(f"{where}: {why} -> share pfn {page.pfn}"
-           + (", page_try_dup_anon_rmap clears PageAnonExclusive"
-              if page.anon_exclusive else ""))
+    m.note(
+        f"{where}: {why} -> share pfn {page.pfn}"
+        + (", page_try_dup_anon_rmap clears PageAnonExclusive" if page.anon_exclusive else "")
+    )
     page.anon_exclusive = False
     return False
 
 
-def fork_share(k: Kernel, parent: Process, child: Process, addr: int) -> None:
+def copy_present_pte_share(m: Machine, parent: Mm, child: Mm, addr: int) -> None:
     """The rest of copy_present_pte(): page_dup_rmap, ptep_set_wrprotect, set child PTE."""
-    pte = parent.mm.ptes[addr]
-    page = k.pages[pte.pfn]
+    pte = parent.ptes[addr]
+    page = m.pages[pte.pfn]
     pte.write = False
     map_page(child, addr, page, write=False)
-    k.note(f"copy_present_pte({parent.name}->{child.name}, {addr:#x}): ptep_set_wrprotect, "
-           f"pfn {page.pfn} shared read-only (mapcount {page.mapcount}, refcount "
-           f"{page.refcount})")
+    m.note(
+        f"copy_present_pte({parent.owner}->{child.owner}, {addr:#x}): ptep_set_wrprotect, "
+        f"pfn {page.pfn} shared read-only (mapcount {page.mapcount}, refcount "
+        f"{page.refcount})"
+    )
 
 
-def zap_pte(k: Kernel, proc: Process, addr: int) -> None:
+def zap_pte(m: Machine, mm: Mm, addr: int) -> None:
     """zap_pte_range() for one PTE: drop the mapping, or the swap entry."""
-    pte = proc.mm.ptes.pop(addr, None)
+    pte = mm.ptes.pop(addr, None)
     if pte is None:
         return
     if not pte.present:
-        free_swap_and_cache(k, pte.swap)
+        free_swap_and_cache(m, pte.swap)
         return
-    page = k.pages[pte.pfn]
+    page = m.pages[pte.pfn]
     if page.zero:
         return
     page.mapcount -= 1
-    k.put_page(page)
+    m.put_page(page)

@@ -13,116 +13,118 @@ Token per write) and checks every observation against it:
   with who actually holds the page (a model bug, never expected).
 
 It also classifies every COW decision in David Hildenbrand's terms (LKML, 18 Dec 2021).
+The oracle reads the machine (pages, mms, holders); it never changes the kernel's state.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
 
-from .page import GUP_PIN_COUNTING_BIAS, ZERO_PFN, ZERO_TOKEN, Token
-from .trace import Violation
-
-if TYPE_CHECKING:
-    from .gup import Handle, Pin
-    from .kernel import Kernel, Process
-
-REUSE = "reuse"
-NEEDED = "needed copy"
-UNNEEDED = "unneeded copy"
-WRONG = "wrong copy"
-MISSED = "missed copy"
-CLASSES = (REUSE, NEEDED, UNNEEDED, WRONG, MISSED)
-VIOLATION_KINDS = ("leak", "lost-write", "stale-pin", "accounting")
+from .machine import Holder, Machine
+from .mm_types import GUP_PIN_COUNTING_BIAS, ZERO_PFN, ZERO_TOKEN, Mm, Page, Token
+from .trace import MISSED, NEEDED, REUSE, UNNEEDED, WRONG, Violation
 
 
 class Oracle:
-    def __init__(self, k: Kernel) -> None:
-        self.k = k
+    """Logical memory per process, the checks, and the COW classifier (machine.classify)."""
+
+    def __init__(self, m: Machine) -> None:
+        self.m = m
         self.logical: dict[str, dict[int, Token]] = {}
         self.history: dict[str, dict[int, set[Token]]] = {}
         self.stale: set[str] = set()  # pins already reported stale
         self.found: list[Violation] = []  # violations of the step being run
+        self.step = 0  # index of the step being run
+        m.classify = self.classify
 
     # -- logical memory -------------------------------------------------------------
-    def spawn(self, proc: Process) -> None:
-        self.logical[proc.name] = {}
-        self.history[proc.name] = {}
+    def spawn(self, mm: Mm) -> None:
+        self.logical[mm.owner] = {}
+        self.history[mm.owner] = {}
 
-    def mmap(self, proc: Process, addrs: list[int]) -> None:
+    def mmap(self, mm: Mm, addrs: list[int]) -> None:
         for addr in addrs:
-            self.logical[proc.name][addr] = ZERO_TOKEN
-            self.history[proc.name][addr] = {ZERO_TOKEN}
+            self.logical[mm.owner][addr] = ZERO_TOKEN
+            self.history[mm.owner][addr] = {ZERO_TOKEN}
 
-    def munmap(self, proc: Process, addrs: list[int]) -> None:
+    def munmap(self, mm: Mm, addrs: list[int]) -> None:
         for addr in addrs:
-            self.logical[proc.name].pop(addr, None)
-            self.history[proc.name].pop(addr, None)
+            self.logical[mm.owner].pop(addr, None)
+            self.history[mm.owner].pop(addr, None)
 
-    def exit(self, proc: Process) -> None:
-        self.munmap(proc, list(self.logical[proc.name]))
+    def exit(self, mm: Mm) -> None:
+        self.munmap(mm, list(self.logical[mm.owner]))
 
-    def fork(self, parent: Process, child: Process) -> None:
-        self.logical[child.name] = dict(self.logical[parent.name])
-        self.history[child.name] = {a: set(h) for a, h in self.history[parent.name].items()}
+    def fork(self, parent: Mm, child: Mm) -> None:
+        self.logical[child.owner] = dict(self.logical[parent.owner])
+        self.history[child.owner] = {a: set(h) for a, h in self.history[parent.owner].items()}
 
-    def write(self, proc: Process, addr: int, token: Token) -> None:
-        self.logical[proc.name][addr] = token
-        self.history[proc.name][addr].add(token)
+    def write(self, mm: Mm, addr: int, token: Token) -> None:
+        self.logical[mm.owner][addr] = token
+        self.history[mm.owner][addr].add(token)
 
-    def allowed(self, proc: Process, addr: int) -> set[Token]:
+    def allowed(self, mm: Mm, addr: int) -> set[Token]:
         """The creator's history at addr: a pipe or ref may show any of these values."""
-        return self.history[proc.name][addr]
+        return self.history[mm.owner][addr]
 
-    def device_write(self, pin: Pin, token: Token) -> None:
+    def device_write(self, pin: Holder, token: Token) -> None:
         """A device write through a pin is a write to the owner's memory."""
         pin.allowed.add(token)
-        if pin.addr in self.logical.get(pin.owner.name, {}):
-            self.write(pin.owner, pin.addr, token)
+        if pin.addr in self.logical.get(pin.mm.owner, {}):
+            self.write(pin.mm, pin.addr, token)
 
     # -- observations ---------------------------------------------------------------
     def flag(self, kind: str, message: str) -> None:
-        self.found.append(Violation(kind, len(self.k.trace), message))
+        self.found.append(Violation(kind, self.step, message))
 
-    def observe(self, proc: Process, addr: int, token: Token) -> None:
-        expected = self.logical[proc.name][addr]
+    def observe(self, mm: Mm, addr: int, token: Token) -> None:
+        expected = self.logical[mm.owner][addr]
         if token == expected:
             return
-        if token in self.history[proc.name][addr]:
-            self.flag("lost-write", f"{proc.name} reads {token.value!r} at {addr:#x} but last "
-                      f"wrote {expected.value!r}: the write was lost")
+        if token in self.history[mm.owner][addr]:
+            self.flag(
+                "lost-write",
+                f"{mm.owner} reads {token.value!r} at {addr:#x} but last "
+                f"wrote {expected.value!r}: the write was lost",
+            )
         else:
-            self.flag("leak", f"{proc.name} reads {token.value!r} at {addr:#x}, written by "
-                      f"{token.writer} after they diverged; it should read {expected.value!r}")
+            self.flag(
+                "leak",
+                f"{mm.owner} reads {token.value!r} at {addr:#x}, written by "
+                f"{token.writer} after they diverged; it should read {expected.value!r}",
+            )
 
-    def observe_handle(self, handle: Handle, token: Token) -> None:
-        if token not in handle.allowed:
-            self.flag("leak", f"{handle.name} (taken by {handle.owner.name}) shows "
-                      f"{token.value!r}, written by {token.writer}, which "
-                      f"{handle.owner.name} never had at {handle.addr:#x}")
+    def observe_handle(self, h: Holder, token: Token) -> None:
+        if token not in h.allowed:
+            self.flag(
+                "leak",
+                f"{h.name} (taken by {h.mm.owner}) shows "
+                f"{token.value!r}, written by {token.writer}, which "
+                f"{h.mm.owner} never had at {h.addr:#x}",
+            )
 
     # -- COW classification -----------------------------------------------------------
-    def classify(self, proc: Process, addr: int, pfn: int, swapcache: int | None,
-                 reuse: bool) -> tuple[str, list[str]]:
+    def classify(self, mm: Mm, addr: int, page: Page, reuse: bool) -> tuple[str, list[str]]:
         """Reuse, or needed / unneeded / wrong copy, or a missed copy (a leaking reuse).
 
         Foreign users of the page are other processes' PTEs and swap PTEs, and pipes,
         refs and pins taken by another process. Our own pin makes a copy wrong.
         """
+        pfn, swapcache = page.pfn, page.swapcache
         foreign, own_pin = [], False
-        for q in self.k.live_procs():
-            for a, pte in q.mm.ptes.items():
-                if q is proc and a == addr:
+        for q in self.m.live_mms():
+            for a, pte in q.ptes.items():
+                if q is mm and a == addr:
                     continue
                 if pte.pfn == pfn or (pte.swap is not None and pte.swap == swapcache):
-                    foreign.append(f"{q.name}'s PTE")
-        for h in self.k.live_handles():
+                    foreign.append(f"{q.owner}'s PTE")
+        for h in self.m.live_holders():
             if h.pfn != pfn:
                 continue
-            if h.owner is proc and h.pin:
+            if h.mm is mm and h.pin:
                 own_pin = True
-            elif h.owner is not proc:
-                foreign.append(f"{h.name} of {h.owner.name}")
+            elif h.mm is not mm:
+                foreign.append(f"{h.name} of {h.mm.owner}")
         if reuse:
             return (MISSED if foreign else REUSE), foreign
         if own_pin:
@@ -131,80 +133,92 @@ class Oracle:
 
     # -- state checks -----------------------------------------------------------------
     def check_pins(self) -> None:
-        for h in self.k.live_handles():
-            if not h.pin or h.pfn is None or not h.owner.alive:
+        for h in self.m.live_holders():
+            if not h.pin or h.pfn is None or not h.mm.live:
                 continue
             if h.pfn == ZERO_PFN and not h.longterm:
                 continue  # only long-term R/O pins of the zero page are reliable (6.2)
-            if h.owner.gup_fast is not None and h.owner.gup_fast.handle is h:
+            if h.in_flight:
                 continue  # GUP-fast has not returned it yet; its re-check may still back off
-            pte = h.owner.mm.ptes.get(h.addr)
+            pte = h.mm.ptes.get(h.addr)
             if pte is None:
                 continue  # unmapped: the pin no longer aliases process memory
-            cached = pte.swap is not None and self.k.swap.slots[pte.swap].cache == h.pfn
+            cached = pte.swap is not None and self.m.swap.slots[pte.swap].cache == h.pfn
             if pte.pfn == h.pfn or cached:
                 self.stale.discard(h.name)
                 continue
             if h.name not in self.stale:
                 self.stale.add(h.name)
-                now = (f"pfn {pte.pfn}" if pte.present else f"swap slot {pte.swap}")
-                self.flag("stale-pin", f"{h.name} holds pfn {h.pfn} but {h.owner.name} maps "
-                          f"{now} at {h.addr:#x}: device and CPU no longer share memory")
+                now = f"pfn {pte.pfn}" if pte.present else f"swap slot {pte.swap}"
+                self.flag(
+                    "stale-pin",
+                    f"{h.name} holds pfn {h.pfn} but {h.mm.owner} maps "
+                    f"{now} at {h.addr:#x}: device and CPU no longer share memory",
+                )
 
     def check_accounting(self) -> None:
-        for problem in accounting_problems(self.k):
+        for problem in accounting_problems(self.m):
             self.flag("accounting", problem)
 
 
-def accounting_problems(k: Kernel) -> list[str]:
+def accounting_problems(m: Machine) -> list[str]:
     """Every way the counters disagree with the holders (empty when consistent)."""
     problems = []
     maps, swaprefs, gets, pins = Counter(), Counter(), Counter(), Counter()
-    for q in k.live_procs():
-        for addr, pte in q.mm.ptes.items():
+    for q in m.live_mms():
+        for addr, pte in q.ptes.items():
             if not pte.present:
                 swaprefs[pte.swap] += 1
                 continue
-            page = k.pages.get(pte.pfn)
+            page = m.pages.get(pte.pfn)
             if page is None:
-                problems.append(f"{q.name} {addr:#x} maps freed pfn {pte.pfn}")
+                problems.append(f"{q.owner} {addr:#x} maps freed pfn {pte.pfn}")
                 continue
             maps[pte.pfn] += 1
             if q.fork_pending.get(addr) == "share":
                 continue  # inside copy_present_pte(): dup'ed, not yet write-protected
-            if pte.write and (page.zero or (k.policy.anon_exclusive and not page.anon_exclusive)):
-                problems.append(f"{q.name} {addr:#x}: writable PTE to non-exclusive pfn {page.pfn}")
-    for h in k.live_handles():
+            if pte.write and (page.zero or (m.policy.anon_exclusive and not page.anon_exclusive)):
+                problems.append(
+                    f"{q.owner} {addr:#x}: writable PTE to non-exclusive pfn {page.pfn}"
+                )
+    for h in m.live_holders():
         if h.pfn is None:
             continue
-        if h.pfn not in k.pages:
+        if h.pfn not in m.pages:
             problems.append(f"{h.name} holds freed pfn {h.pfn}")
         (pins if h.pin else gets)[h.pfn] += 1
-    batch = set(k.lru_batch)
-    for pfn, page in k.pages.items():
+    batch = set(m.lru_batch)
+    for pfn, page in m.pages.items():
         if page.zero:
             continue
-        expected = (maps[pfn] + gets[pfn] + GUP_PIN_COUNTING_BIAS * pins[pfn]
-                    + (page.swapcache is not None) + (pfn in batch))
+        expected = (
+            maps[pfn]
+            + gets[pfn]
+            + GUP_PIN_COUNTING_BIAS * pins[pfn]
+            + (page.swapcache is not None)
+            + (pfn in batch)
+        )
         if page.refcount != expected or expected == 0:
-            problems.append(f"pfn {pfn}: refcount {page.refcount}, holders add up to {expected} "
-                            f"(maps {maps[pfn]}, gets {gets[pfn]}, pins {pins[pfn]}, swapcache "
-                            f"{int(page.swapcache is not None)}, lru batch {int(pfn in batch)})")
+            problems.append(
+                f"pfn {pfn}: refcount {page.refcount}, holders add up to {expected} "
+                f"(maps {maps[pfn]}, gets {gets[pfn]}, pins {pins[pfn]}, swapcache "
+                f"{int(page.swapcache is not None)}, lru batch {int(pfn in batch)})"
+            )
         if page.mapcount != maps[pfn]:
             problems.append(f"pfn {pfn}: mapcount {page.mapcount}, PTEs {maps[pfn]}")
         if page.pincount != pins[pfn]:
             problems.append(f"pfn {pfn}: pincount {page.pincount}, pins {pins[pfn]}")
         if (pfn in batch) == page.lru:
             problems.append(f"pfn {pfn}: PageLRU {page.lru} but in LRU batch {pfn in batch}")
-        if page.swapcache is not None and k.swap.slots.get(page.swapcache, None) is None:
+        if page.swapcache is not None and m.swap.slots.get(page.swapcache, None) is None:
             problems.append(f"pfn {pfn}: swap cache slot {page.swapcache} does not exist")
-    for slot, s in k.swap.slots.items():
+    for slot, s in m.swap.slots.items():
         if s.count != swaprefs[slot]:
             problems.append(f"slot {slot}: swap count {s.count}, swap PTEs {swaprefs[slot]}")
         if s.count == 0 and s.cache is None:
             problems.append(f"slot {slot}: allocated but unused")
-        if s.cache is not None and k.pages.get(s.cache) is None:
+        if s.cache is not None and m.pages.get(s.cache) is None:
             problems.append(f"slot {slot}: cache pfn {s.cache} was freed")
-    for slot in set(swaprefs) - set(k.swap.slots):
+    for slot in set(swaprefs) - set(m.swap.slots):
         problems.append(f"swap PTE to freed slot {slot}")
     return problems

@@ -1,8 +1,11 @@
-"""Kernel eras as sets of independent rule switches.
+"""Kernel eras as sets of independent rule switches, each switch's meaning as data.
 
 Each switch models one commit (or a short series); a preset is the set of switches a
-kernel release had. Linus's four rules (LKML, 18 Dec 2021) map onto switches as RULES
-says, so a rule can be turned off on any preset: PRESETS["linux-5.11"].without("rule4").
+kernel release had. SWITCHES says, for every value of every switch, what the kernel does
+then, the commits (ids in cowlib.history) that brought it and the kernel functions
+involved: the version map renders it, and tests check every id against the registry.
+Linus's four rules (LKML, 18 Dec 2021) map onto switches as RULES says, so a rule can be
+turned off on any preset: PRESETS["linux-5.11"].without("rule4").
 """
 
 from __future__ import annotations
@@ -11,59 +14,199 @@ from dataclasses import dataclass, fields, replace
 
 from .errors import BadArgument, UnknownPreset
 
-REUSE_TESTS = ("mapcount", "page_count", "page_count_drain")
-SWAPIN_TESTS = ("mapcount", "page_count")
+
+@dataclass(frozen=True)
+class Choice:
+    """What one value of a switch stands for in the kernel."""
+
+    behaviour: str
+    commits: tuple[str, ...] = ()  # the commits that brought this behaviour
+    functions: tuple[str, ...] = ()  # the kernel functions that behave so
+    until: tuple[str, ...] = ()  # the commits that ended it
+
+
+@dataclass(frozen=True)
+class Switch:
+    """One switch of Policy: its values, and the rule it belongs to (if any)."""
+
+    name: str
+    values: dict[object, Choice]
+    rule: str | None = None
+
+
+_OFF = "not in this era"
+
+SWITCHES: dict[str, Switch] = {
+    s.name: s
+    for s in (
+        Switch(
+            "reuse_test",
+            {
+                "mapcount": Choice(
+                    "reuse when mapcount + swapcount <= 1; page_count() is not consulted",
+                    ("c475a8ab625d",),
+                    ("do_wp_page()", "reuse_swap_page()"),
+                    until=("09854ba94c6a",),
+                ),
+                "page_count": Choice(
+                    "reuse only when page_count() == 1",
+                    ("09854ba94c6a",),
+                    ("do_wp_page()",),
+                ),
+                "page_count_drain": Choice(
+                    "page_count() == 1 after draining the local LRU-add batch and freeing an "
+                    "unused swap cache entry",
+                    ("d4c470970d45", "53a05ad9f21d"),
+                    ("do_wp_page()", "wp_can_reuse_anon_folio()"),
+                ),
+            },
+            rule="rule1",
+        ),
+        Switch(
+            "swapin_test",
+            {
+                "mapcount": Choice(
+                    "a write fault on a swap entry reuses by mapcount + swapcount",
+                    ("c475a8ab625d",),
+                    ("do_swap_page()", "reuse_swap_page()"),
+                    until=("c145e0b47c77",),
+                ),
+                "page_count": Choice(
+                    "a write fault on a swap entry reuses only at page_count() == 1",
+                    ("c145e0b47c77",),
+                    ("do_swap_page()",),
+                ),
+            },
+            rule="rule1",
+        ),
+        Switch(
+            "anon_exclusive",
+            {
+                True: Choice(
+                    "PageAnonExclusive: exclusive pages are reused without counting; fork "
+                    "and swap-out may not clear it while the page may be pinned, and the swap "
+                    "PTE remembers it",
+                    ("6c287605fd56",),
+                    (
+                        "do_wp_page()",
+                        "page_try_dup_anon_rmap()",
+                        "page_try_share_anon_rmap()",
+                        "pte_swp_exclusive()",
+                    ),
+                ),
+                False: Choice(_OFF),
+            },
+        ),
+        Switch(
+            "gup_forces_cow",
+            {
+                True: Choice(
+                    "GUP on a COW mapping acts as FOLL_WRITE, so GUP breaks COW itself",
+                    ("17839856fd58",),
+                    ("should_force_cow_break()",),
+                    until=("a308c71bf1e6",),
+                ),
+                False: Choice("GUP takes the page the PTE maps, shared or not"),
+            },
+        ),
+        Switch(
+            "fork_copies_pinned",
+            {
+                True: Choice(
+                    "fork copies a maybe-pinned page for the child instead of sharing it",
+                    ("70e806e4e645", "008cfe4418b3"),
+                    ("copy_present_pte()", "copy_present_page()", "page_needs_cow_for_dma()"),
+                ),
+                False: Choice("fork write-protects and shares every anonymous page"),
+            },
+            rule="rule3",
+        ),
+        Switch(
+            "write_protect_seq",
+            {
+                True: Choice(
+                    "fork writes mm->write_protect_seq; GUP-fast re-checks it and backs off "
+                    "to slow GUP",
+                    ("57efa1fe5957",),
+                    ("copy_page_range()", "lockless_pages_from_mm()"),
+                ),
+                False: Choice(_OFF),
+            },
+            rule="rule3",
+        ),
+        Switch(
+            "swap_skips_pinned",
+            {
+                True: Choice(
+                    "reclaim keeps a maybe-pinned page out of the swap cache",
+                    ("feb889fb40fa",),
+                    ("shrink_page_list()",),
+                ),
+                False: Choice("reclaim adds pinned pages to the swap cache like any other"),
+            },
+            rule="rule4",
+        ),
+        Switch(
+            "ro_pin_unshares",
+            {
+                True: Choice(
+                    "a R/O FOLL_PIN on a possibly shared anon page triggers FAULT_FLAG_UNSHARE",
+                    ("a7f226604170", "c89357e27f20"),
+                    ("gup_must_unshare()", "do_wp_page()"),
+                ),
+                False: Choice(_OFF),
+            },
+        ),
+        Switch(
+            "mprotect_upgrade",
+            {
+                True: Choice(
+                    "mprotect(PROT_WRITE) maps exclusive anon pages writable at once",
+                    ("64fe24a3e05e",),
+                    ("can_change_pte_writable()",),
+                ),
+                False: Choice("mprotect(PROT_WRITE) leaves PTEs read-only; the next write faults"),
+            },
+        ),
+        Switch(
+            "copy_when_unsure",
+            {
+                True: Choice("when unsure, copy: a spurious COW is safe", (), ("do_wp_page()",)),
+                False: Choice(
+                    "do_wp_page() reuses a maybe-pinned page so as not to break its pin: the "
+                    "alternative feb889fb40fa's message argues against (a heuristic in the "
+                    "reuse decision)",
+                    (),
+                    ("do_wp_page()",),
+                ),
+            },
+            rule="rule2",
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
 class Policy:
-    """A kernel's COW behaviour. Field docs name the commit each switch models."""
+    """A kernel's COW behaviour: one value per switch (SWITCHES says what each means)."""
 
     name: str
-    # do_wp_page() reuse test for pages not known to be exclusive:
-    #   "mapcount": reuse_swap_page(): mapcount + swapcount <= 1 (c475a8ab625d, 2005 .. 5.8)
-    #   "page_count": page_count() == 1 (09854ba94c6a, 5.9-rc4): rule 1
-    #   "page_count_drain": page_count, after draining the local LRU batch and freeing
-    #       the swap cache (d4c470970d45, 53a05ad9f21d, 5.18)
     reuse_test: str = "page_count_drain"
-    # do_swap_page() reuse test on a write fault:
-    #   "mapcount": reuse_swap_page() (until 5.17); "page_count": c145e0b47c77 (5.18)
     swapin_test: str = "page_count"
-    # PG_anon_exclusive (6c287605fd56, 5.19): exclusive pages are reused without looking
-    # at counts; fork clears it (page_try_dup_anon_rmap, refused when maybe pinned);
-    # unmap for swap refuses pinned pages (page_try_share_anon_rmap) and the swap PTE
-    # remembers exclusivity (pte_swp_exclusive).
     anon_exclusive: bool = True
-    # 17839856fd58 (5.8): GUP with FOLL_GET/FOLL_PIN on a COW mapping acts as FOLL_WRITE,
-    # and GUP-fast only takes writable PTEs. Reverted by a308c71bf1e6 (5.9-rc4).
     gup_forces_cow: bool = False
-    # 70e806e4e645 + 008cfe4418b3 (5.9): fork copies a maybe-pinned page for the child
-    # (copy_present_page) instead of write-protecting it: rule 3.
     fork_copies_pinned: bool = True
-    # 57efa1fe5957 (5.11): fork writes mm->write_protect_seq; GUP-fast samples and
-    # re-checks it and backs off to slow GUP: rule 3.
     write_protect_seq: bool = True
-    # feb889fb40fa (5.11): shrink_page_list(): page_maybe_dma_pinned() -> keep_locked,
-    # before add_to_swap(): rule 4.
     swap_skips_pinned: bool = True
-    # a7f226604170 + c89357e27f20 (5.19): a R/O FOLL_PIN on a possibly shared anon page
-    # triggers FAULT_FLAG_UNSHARE (gup_must_unshare).
     ro_pin_unshares: bool = True
-    # 64fe24a3e05e (likely 6.0): mprotect(PROT_WRITE) maps exclusive anon pages writable at once
-    # (can_change_pte_writable) instead of leaving a write fault for later.
     mprotect_upgrade: bool = True
-    # Rule 2, "a spurious COW is safe": when unsure, copy. False models the rejected
-    # alternative of exempting maybe-pinned pages from COW in do_wp_page (floated in the
-    # Sept 2020 RDMA thread; feb889fb40fa's message explains why a heuristic must not
-    # decide reuse).
     copy_when_unsure: bool = True
 
     def __post_init__(self) -> None:
-        if self.reuse_test not in REUSE_TESTS:
-            raise BadArgument(f"reuse_test must be one of {REUSE_TESTS}, not {self.reuse_test!r}")
-        if self.swapin_test not in SWAPIN_TESTS:
-            raise BadArgument(
-                f"swapin_test must be one of {SWAPIN_TESTS}, not {self.swapin_test!r}")
+        for name, value in self.switches().items():
+            allowed = list(SWITCHES[name].values)
+            if value not in allowed or type(value) is not type(allowed[0]):
+                raise BadArgument(f"{name} must be one of {tuple(allowed)}, not {value!r}")
 
     def replace(self, **changes: object) -> Policy:
         """A copy with some switches changed; the name records the change."""
@@ -72,8 +215,7 @@ class Policy:
         if unknown:
             raise BadArgument(f"unknown switch {sorted(unknown)}; switches: {sorted(names)}")
         if "name" not in changes:
-            changes["name"] = self.name + "".join(
-                f" {k}={v}" for k, v in sorted(changes.items()))
+            changes["name"] = self.name + "".join(f" {k}={v}" for k, v in sorted(changes.items()))
         return replace(self, **changes)
 
     def without(self, *rules: str) -> Policy:
@@ -88,6 +230,10 @@ class Policy:
     def switches(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "name"}
 
+    def choice(self, switch: str) -> Choice:
+        """What this policy's value of switch stands for."""
+        return SWITCHES[switch].values[getattr(self, switch)]
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -99,42 +245,81 @@ class Rule:
 
 
 RULES = {
-    "rule1": Rule(1, "reuse a COW page only when page_count() == 1",
-                  {"reuse_test": "mapcount", "swapin_test": "mapcount"}),
-    "rule2": Rule(2, "a spurious COW is safe: when unsure, copy",
-                  {"copy_when_unsure": False}),
-    "rule3": Rule(3, "don't mark pinned pages for COW (fork copies; write_protect_seq)",
-                  {"fork_copies_pinned": False, "write_protect_seq": False}),
-    "rule4": Rule(4, "no swap cache for pinned pages (feb889fb40fa)",
-                  {"swap_skips_pinned": False}),
+    "rule1": Rule(
+        1,
+        "reuse a COW page only when page_count() == 1",
+        {"reuse_test": "mapcount", "swapin_test": "mapcount"},
+    ),
+    "rule2": Rule(2, "a spurious COW is safe: when unsure, copy", {"copy_when_unsure": False}),
+    "rule3": Rule(
+        3,
+        "don't mark pinned pages for COW (fork copies; write_protect_seq)",
+        {"fork_copies_pinned": False, "write_protect_seq": False},
+    ),
+    "rule4": Rule(4, "no swap cache for pinned pages (feb889fb40fa)", {"swap_skips_pinned": False}),
 }
 
-_MAPCOUNT_ERA = dict(reuse_test="mapcount", swapin_test="mapcount", anon_exclusive=False,
-                     fork_copies_pinned=False, write_protect_seq=False,
-                     swap_skips_pinned=False, ro_pin_unshares=False, mprotect_upgrade=False)
+_MAPCOUNT_ERA = dict(
+    reuse_test="mapcount",
+    swapin_test="mapcount",
+    anon_exclusive=False,
+    fork_copies_pinned=False,
+    write_protect_seq=False,
+    swap_skips_pinned=False,
+    ro_pin_unshares=False,
+    mprotect_upgrade=False,
+)
 
-PRESETS: dict[str, Policy] = {p.name: p for p in (
-    Policy("linux-5.7", **_MAPCOUNT_ERA),
-    Policy("linux-5.8", **_MAPCOUNT_ERA, gup_forces_cow=True),
-    Policy("linux-5.9-rc4", **{**_MAPCOUNT_ERA, "reuse_test": "page_count"}),
-    Policy("linux-5.11", reuse_test="page_count", swapin_test="mapcount",
-           anon_exclusive=False, ro_pin_unshares=False, mprotect_upgrade=False),
-    Policy("linux-5.18", reuse_test="page_count_drain", swapin_test="page_count",
-           anon_exclusive=False, ro_pin_unshares=False, mprotect_upgrade=False),
-    Policy("linux-6.x"),
-)}
+PRESETS: dict[str, Policy] = {
+    p.name: p
+    for p in (
+        Policy("linux-5.7", **_MAPCOUNT_ERA),
+        Policy("linux-5.8", **_MAPCOUNT_ERA, gup_forces_cow=True),
+        Policy("linux-5.9-rc4", **{**_MAPCOUNT_ERA, "reuse_test": "page_count"}),
+        Policy(
+            "linux-5.11",
+            reuse_test="page_count",
+            swapin_test="mapcount",
+            anon_exclusive=False,
+            ro_pin_unshares=False,
+            mprotect_upgrade=False,
+        ),
+        Policy(
+            "linux-5.18",
+            reuse_test="page_count_drain",
+            swapin_test="page_count",
+            anon_exclusive=False,
+            ro_pin_unshares=False,
+            mprotect_upgrade=False,
+        ),
+        Policy("linux-6.x"),
+    )
+}
 
 NEWEST = "linux-6.x"
 
 
 def get_policy(policy: str | Policy | None) -> Policy:
-    """A preset by name (None = the newest), or a Policy as given."""
+    """A preset by name (None = the newest), or a Policy as given.
+
+    A name may omit "linux-" and differ in case ("5.7", "LINUX-6.X"); a prefix that
+    fits one preset only is taken ("5.9"); an ambiguous one lists the candidates.
+    """
     if policy is None:
         return PRESETS[NEWEST]
     if isinstance(policy, Policy):
         return policy
-    try:
+    if not isinstance(policy, str):
+        raise UnknownPreset(f"unknown preset {policy!r}; valid presets: {', '.join(PRESETS)}")
+    if policy in PRESETS:
         return PRESETS[policy]
-    except (KeyError, TypeError):
-        raise UnknownPreset(
-            f"unknown preset {policy!r}; valid presets: {', '.join(PRESETS)}") from None
+    key = policy.strip().lower()
+    key = key if key.startswith("linux-") else f"linux-{key}"
+    if key in PRESETS:
+        return PRESETS[key]
+    matches = [name for name in PRESETS if name.startswith(key)]
+    if len(matches) == 1:
+        return PRESETS[matches[0]]
+    if matches:
+        raise UnknownPreset(f"preset {policy!r} is ambiguous: {', '.join(matches)}")
+    raise UnknownPreset(f"unknown preset {policy!r}; valid presets: {', '.join(PRESETS)}")

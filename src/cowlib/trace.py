@@ -10,7 +10,18 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from .page import GUP_PIN_COUNTING_BIAS
+from .mm_types import GUP_PIN_COUNTING_BIAS
+
+REUSE = "reuse"
+NEEDED = "needed copy"
+UNNEEDED = "unneeded copy"
+WRONG = "wrong copy"
+MISSED = "missed copy"
+CLASSES = (REUSE, NEEDED, UNNEEDED, WRONG, MISSED)
+"""Every COW decision in David Hildenbrand's terms (LKML, 18 Dec 2021): a reuse, or a copy
+that was needed; his class 2 (unnecessary COW) is the unneeded copy, his class 3 (wrong
+COW) the wrong copy, his class 1 (missed COW) the missed copy."""
+VIOLATION_KINDS = ("leak", "lost-write", "stale-pin", "accounting")
 
 
 @dataclass(frozen=True)

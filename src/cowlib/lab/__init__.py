@@ -9,13 +9,13 @@ Usage::
     lab.fault_costs().spurious_cow_ns   # median ns per page: copy fault - reuse fault
 """
 
-from cowlib.lab.cli import main
-from cowlib.lab.compare import Result, Row
-from cowlib.lab.errors import RunnerError, Unavailable
-from cowlib.lab.experiments import EXPERIMENTS
-from cowlib.lab.features import Feature, available
-from cowlib.lab.runs import experiment_names, fault_costs, fork_pin_cost, run, run_all
-from cowlib.lab.timing import FaultCosts, ForkPinCost
+from .api import experiment_names, fault_costs, fork_pin_cost, run, run_all
+from .cli import main
+from .errors import RunnerError, Unavailable
+from .experiments import EXPERIMENTS
+from .features import Feature, available
+from .timing import FaultCosts, ForkPinCost
+from .verdicts import Result, Row
 
 __all__ = [
     "EXPERIMENTS",

@@ -11,10 +11,10 @@ import argparse
 import json
 import sys
 
-from cowlib.lab import runs
-from cowlib.lab.experiments import EXPERIMENTS
-from cowlib.lab.features import available
-from cowlib.lab.twin import PRESET
+from . import api
+from .experiments import EXPERIMENTS
+from .features import available
+from .twin import PRESET
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,13 +41,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(e.code or 0)
     params = {"experiment": args.experiment or "all", "json": args.json, "preset": PRESET}
     features = available()
-    names = [args.experiment] if args.experiment else runs.experiment_names()
+    names = [args.experiment] if args.experiment else api.experiment_names()
     if not args.json:
         print(" ".join(f"{k}={v}" for k, v in params.items()))
         print("\n".join(str(f) for f in features.values()))
     results = []
     for name in names:
-        results.append(runs.run(name, features=features))
+        results.append(api.run(name, features=features))
         if not args.json:
             print(f"\n{results[-1].table()}", flush=True)
     if args.json:

@@ -6,18 +6,18 @@ the ``explain`` text says which kernel path decides the outcome.
 
 from __future__ import annotations
 
-from cowlib.lab.script import (
+from .script import (
     DirectWrite,
     Exit,
     Experiment,
     Fork,
     Pageout,
-    Pin,
     PipeRead,
     Read,
+    RegisterBuffers,
+    ScriptStep,
     Shared,
-    Step,
-    Unpin,
+    UnregisterBuffers,
     Vmsplice,
     Write,
     WriteAll,
@@ -37,31 +37,31 @@ FORK_COW = Experiment(
     needs=("linux",),
     pages=1,
     steps=(
-        Step("p-writes", "P writes 'P-1'", Write("P", 0, "P-1"), looks("P")),
-        Step("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
-        Step(
+        ScriptStep("p-writes", "P writes 'P-1'", Write("P", 0, "P-1"), looks("P")),
+        ScriptStep("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
+        ScriptStep(
             "c-writes", "C writes 'C-1' (C is not exclusive)", Write("C", 0, "C-1"), looks("P", "C")
         ),
-        Step("p-reads", "P reads", Read("P", 0)),
-        Step("c-reads", "C reads", Read("C", 0)),
-        Step(
+        ScriptStep("p-reads", "P reads", Read("P", 0)),
+        ScriptStep("c-reads", "C reads", Read("C", 0)),
+        ScriptStep(
             "p-writes-again",
             "P writes 'P-2' (P is the only mapper)",
             Write("P", 0, "P-2"),
             looks("P"),
         ),
-        Step("fork-2", "P forks C2", Fork("P", "C2"), looks("P", "C2")),
-        Step(
+        ScriptStep("fork-2", "P forks C2", Fork("P", "C2"), looks("P", "C2")),
+        ScriptStep(
             "p-writes-first",
             "P writes 'P-3' while C2 lives",
             Write("P", 0, "P-3"),
             looks("P", "C2"),
         ),
-        Step("c2-reads", "C2 reads (keeps the fork-time data)", Read("C2", 0)),
+        ScriptStep("c2-reads", "C2 reads (keeps the fork-time data)", Read("C2", 0)),
         # Children exit last: a frame freed earlier could be reallocated to a later
-        # copy and pass for the old page (compare.py labels frames by PFN).
-        Step("c2-exits", "C2 exits", Exit("C2")),
-        Step("c-exits", "C exits", Exit("C")),
+        # copy and pass for the old page (verdicts.py labels frames by PFN).
+        ScriptStep("c2-exits", "C2 exits", Exit("C2")),
+        ScriptStep("c-exits", "C exits", Exit("C")),
     ),
 )
 
@@ -76,11 +76,11 @@ REUSE_AFTER_EXIT = Experiment(
     needs=("linux",),
     pages=1,
     steps=(
-        Step("p-writes", "P writes 'P-1'", Write("P", 0, "P-1"), looks("P")),
-        Step("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
-        Step("c-exits", "C exits without writing", Exit("C"), looks("P")),
-        Step("p-writes-again", "P writes 'P-2'", Write("P", 0, "P-2"), looks("P")),
-        Step("p-reads", "P reads", Read("P", 0)),
+        ScriptStep("p-writes", "P writes 'P-1'", Write("P", 0, "P-1"), looks("P")),
+        ScriptStep("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
+        ScriptStep("c-exits", "C exits without writing", Exit("C"), looks("P")),
+        ScriptStep("p-writes-again", "P writes 'P-2'", Write("P", 0, "P-2"), looks("P")),
+        ScriptStep("p-reads", "P reads", Read("P", 0)),
     ),
 )
 
@@ -95,18 +95,18 @@ VMSPLICE = Experiment(
     needs=("linux",),
     pages=1,
     steps=(
-        Step("p-writes", "P writes 'SECRET-A'", Write("P", 0, "SECRET-A"), looks("P")),
-        Step("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
-        Step(
+        ScriptStep("p-writes", "P writes 'SECRET-A'", Write("P", 0, "SECRET-A"), looks("P")),
+        ScriptStep("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
+        ScriptStep(
             "c-vmsplices",
             "C vmsplices the page into a pipe",
             Vmsplice("C", 0, "pipe"),
             looks("P", "C"),
         ),
-        Step("c-exits", "C exits; the pipe keeps its reference", Exit("C"), looks("P")),
-        Step("p-writes-again", "P writes 'SECRET-B'", Write("P", 0, "SECRET-B"), looks("P")),
-        Step("pipe-read", "the pipe is drained", PipeRead("pipe")),
-        Step("p-reads", "P reads", Read("P", 0)),
+        ScriptStep("c-exits", "C exits; the pipe keeps its reference", Exit("C"), looks("P")),
+        ScriptStep("p-writes-again", "P writes 'SECRET-B'", Write("P", 0, "SECRET-B"), looks("P")),
+        ScriptStep("pipe-read", "the pipe is drained", PipeRead("pipe")),
+        ScriptStep("p-reads", "P reads", Read("P", 0)),
     ),
 )
 
@@ -121,35 +121,35 @@ IOURING_FORK = Experiment(
     needs=("linux", "io_uring"),
     pages=4,
     steps=(
-        Step("p-writes", "P writes 'FORK-TIME' to pages 0-3", WriteAll("P", "FORK-TIME")),
-        Step(
+        ScriptStep("p-writes", "P writes 'FORK-TIME' to pages 0-3", WriteAll("P", "FORK-TIME")),
+        ScriptStep(
             "pin",
             "P registers pages 0-1 as io_uring fixed buffers",
-            Pin("P", (0, 1), "ring"),
+            RegisterBuffers("P", (0, 1), "ring"),
             looks("P", pages=(0, 1, 2, 3)),
         ),
-        Step("fork", "P forks C", Fork("P", "C"), looks("P", "C", pages=(0, 1, 2, 3))),
-        Step(
+        ScriptStep("fork", "P forks C", Fork("P", "C"), looks("P", "C", pages=(0, 1, 2, 3))),
+        ScriptStep(
             "p-writes-pinned",
             "P writes 'P-NEW' to pinned page 0",
             Write("P", 0, "P-NEW"),
             looks("P"),
         ),
-        Step(
+        ScriptStep(
             "p-writes-unpinned",
             "P writes 'P-NEW' to unpinned page 2",
             Write("P", 2, "P-NEW"),
             looks("P", "C", pages=(2,)),
         ),
-        Step("c-reads", "C reads page 0 (its fork-time copy)", Read("C", 0)),
-        Step("unpin", "P unregisters the buffers", Unpin("ring")),
-        Step("c-exits", "C exits", Exit("C")),
+        ScriptStep("c-reads", "C reads page 0 (its fork-time copy)", Read("C", 0)),
+        ScriptStep("unpin", "P unregisters the buffers", UnregisterBuffers("ring")),
+        ScriptStep("c-exits", "C exits", Exit("C")),
     ),
 )
 
 PIN_AFTER_FORK = Experiment(
     name="pin-after-fork",
-    title="Pin after fork: a write pin breaks COW at pin time",
+    title="RegisterBuffers after fork: a write pin breaks COW at pin time",
     explain=(
         "Pinning a shared page for write goes through a write fault (FOLL_WRITE) in GUP: "
         "the parent gets its own copy before the pin is taken, so the pin and the page "
@@ -158,18 +158,18 @@ PIN_AFTER_FORK = Experiment(
     needs=("linux", "io_uring"),
     pages=1,
     steps=(
-        Step("p-writes", "P writes 'P-1'", Write("P", 0, "P-1"), looks("P")),
-        Step("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
-        Step(
+        ScriptStep("p-writes", "P writes 'P-1'", Write("P", 0, "P-1"), looks("P")),
+        ScriptStep("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
+        ScriptStep(
             "pin",
             "P registers page 0 as an io_uring fixed buffer",
-            Pin("P", (0,), "ring"),
+            RegisterBuffers("P", (0,), "ring"),
             looks("P", "C"),
         ),
-        Step("p-writes-again", "P writes 'P-2'", Write("P", 0, "P-2"), looks("P")),
-        Step("c-reads", "C reads", Read("C", 0)),
-        Step("unpin", "P unregisters the buffer", Unpin("ring")),
-        Step("c-exits", "C exits", Exit("C")),
+        ScriptStep("p-writes-again", "P writes 'P-2'", Write("P", 0, "P-2"), looks("P")),
+        ScriptStep("c-reads", "C reads", Read("C", 0)),
+        ScriptStep("unpin", "P unregisters the buffer", UnregisterBuffers("ring")),
+        ScriptStep("c-exits", "C exits", Exit("C")),
     ),
 )
 
@@ -184,16 +184,16 @@ ODIRECT_UNSHARE = Experiment(
     needs=("linux", "odirect"),
     pages=1,
     steps=(
-        Step("p-writes", "P writes 'P-1'", Write("P", 0, "P-1"), looks("P")),
-        Step("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
-        Step(
+        ScriptStep("p-writes", "P writes 'P-1'", Write("P", 0, "P-1"), looks("P")),
+        ScriptStep("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
+        ScriptStep(
             "dio-write",
             "P writes page 0 to a file with O_DIRECT",
             DirectWrite("P", 0),
             looks("P", "C"),
         ),
-        Step("c-reads", "C reads", Read("C", 0)),
-        Step("c-exits", "C exits", Exit("C")),
+        ScriptStep("c-reads", "C reads", Read("C", 0)),
+        ScriptStep("c-exits", "C exits", Exit("C")),
     ),
 )
 
@@ -208,25 +208,27 @@ SWAP_PIN = Experiment(
     needs=("linux", "root", "swap", "io_uring"),
     pages=2,
     steps=(
-        Step("p-writes-0", "P writes 'PINNED' to page 0", Write("P", 0, "PINNED")),
-        Step("p-writes-1", "P writes 'NORMAL' to page 1", Write("P", 1, "NORMAL")),
-        Step(
+        ScriptStep("p-writes-0", "P writes 'PINNED' to page 0", Write("P", 0, "PINNED")),
+        ScriptStep("p-writes-1", "P writes 'NORMAL' to page 1", Write("P", 1, "NORMAL")),
+        ScriptStep(
             "pin",
             "P pins page 0 (io_uring fixed buffer)",
-            Pin("P", (0,), "ring"),
+            RegisterBuffers("P", (0,), "ring"),
             looks("P", pages=(0, 1)),
         ),
-        Step("pageout-normal", "MADV_PAGEOUT page 1", Pageout("P", 1), looks("P", pages=(1,))),
-        Step(
+        ScriptStep(
+            "pageout-normal", "MADV_PAGEOUT page 1", Pageout("P", 1), looks("P", pages=(1,))
+        ),
+        ScriptStep(
             "pageout-pinned", "MADV_PAGEOUT pinned page 0", Pageout("P", 0), looks("P", pages=(0,))
         ),
-        Step("read-normal", "P reads page 1 (swap-in)", Read("P", 1)),
-        Step("read-pinned", "P reads page 0", Read("P", 0)),
-        Step("unpin", "P unregisters the buffer", Unpin("ring")),
-        Step(
+        ScriptStep("read-normal", "P reads page 1 (swap-in)", Read("P", 1)),
+        ScriptStep("read-pinned", "P reads page 0", Read("P", 0)),
+        ScriptStep("unpin", "P unregisters the buffer", UnregisterBuffers("ring")),
+        ScriptStep(
             "pageout-unpinned", "MADV_PAGEOUT page 0 again", Pageout("P", 0), looks("P", pages=(0,))
         ),
-        Step("read-unpinned", "P reads page 0 (swap-in)", Read("P", 0)),
+        ScriptStep("read-unpinned", "P reads page 0 (swap-in)", Read("P", 0)),
     ),
 )
 
@@ -243,13 +245,13 @@ FAULT_COST = Experiment(
     model_pages=4,
     measure="fault_costs",
     steps=(
-        Step("touch", "P writes every page", WriteAll("P", "A")),
-        Step("fork", "P forks C", Fork("P", "C"), (Shared("C", "P"),)),
-        Step("copy", "P writes every page while C lives", WriteAll("P", "B")),
-        Step("c-exits", "C exits", Exit("C")),
-        Step("fork-2", "P forks C2", Fork("P", "C2")),
-        Step("c2-exits", "C2 exits", Exit("C2")),
-        Step("reuse", "P writes every page, C2 gone", WriteAll("P", "C")),
+        ScriptStep("touch", "P writes every page", WriteAll("P", "A")),
+        ScriptStep("fork", "P forks C", Fork("P", "C"), (Shared("C", "P"),)),
+        ScriptStep("copy", "P writes every page while C lives", WriteAll("P", "B")),
+        ScriptStep("c-exits", "C exits", Exit("C")),
+        ScriptStep("fork-2", "P forks C2", Fork("P", "C2")),
+        ScriptStep("c2-exits", "C2 exits", Exit("C2")),
+        ScriptStep("reuse", "P writes every page, C2 gone", WriteAll("P", "C")),
     ),
 )
 
@@ -265,13 +267,17 @@ FORK_PIN_COST = Experiment(
     model_pages=4,
     measure="fork_pin_cost",
     steps=(
-        Step("touch", "P writes every page", WriteAll("P", "A")),
-        Step("pin", "P registers every page as an io_uring fixed buffer", Pin("P", None, "ring")),
-        Step("fork", "P forks C", Fork("P", "C"), (Shared("C", "P"),)),
-        Step("c-exits", "C exits", Exit("C")),
-        Step("unpin", "P unregisters the buffers", Unpin("ring")),
-        Step("fork-2", "P forks C2", Fork("P", "C2"), (Shared("C2", "P"),)),
-        Step("c2-exits", "C2 exits", Exit("C2")),
+        ScriptStep("touch", "P writes every page", WriteAll("P", "A")),
+        ScriptStep(
+            "pin",
+            "P registers every page as an io_uring fixed buffer",
+            RegisterBuffers("P", None, "ring"),
+        ),
+        ScriptStep("fork", "P forks C", Fork("P", "C"), (Shared("C", "P"),)),
+        ScriptStep("c-exits", "C exits", Exit("C")),
+        ScriptStep("unpin", "P unregisters the buffers", UnregisterBuffers("ring")),
+        ScriptStep("fork-2", "P forks C2", Fork("P", "C2"), (Shared("C2", "P"),)),
+        ScriptStep("c2-exits", "C2 exits", Exit("C2")),
     ),
 )
 

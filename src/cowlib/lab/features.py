@@ -12,7 +12,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-from cowlib.lab import pagemap, syscalls
+from . import pagemap, syscalls
 
 SCRATCH_DIR = "/var/tmp"
 NO_DIRECT_IO_FS = {"tmpfs", "ramfs", "proc", "sysfs"}

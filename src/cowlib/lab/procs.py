@@ -13,7 +13,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from cowlib.lab import syscalls
+from . import syscalls
 
 
 def fork_child(body: Callable[[], None], alarm: int) -> int:

@@ -2,9 +2,9 @@
 
 A script is a list of steps; each step performs one operation by one actor
 ("P", "C", ...) on a page of the shared mapping and then looks at some pages.
-Both interpreters (``kernel.py`` on real processes, ``twin.py`` on cowlib)
+Both interpreters (``real.py`` on real processes, ``twin.py`` on cowlib)
 turn a script into the same sequence of :class:`Observation`, so a comparison
-is a zip. Page identities are raw PFNs here; ``compare.py`` relabels them.
+is a zip. Page identities are raw PFNs here; ``verdicts.py`` relabels them.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class PipeRead:
 
 
 @dataclass(frozen=True)
-class Pin:
+class RegisterBuffers:
     """Register ``pages`` (None: the whole mapping) as io_uring fixed buffers.
 
     Registration pins with FOLL_PIN | FOLL_LONGTERM | FOLL_WRITE.
@@ -80,7 +80,7 @@ class Pin:
 
 
 @dataclass(frozen=True)
-class Unpin:
+class UnregisterBuffers:
     name: str
 
 
@@ -108,8 +108,8 @@ Op = (
     | Exit
     | Vmsplice
     | PipeRead
-    | Pin
-    | Unpin
+    | RegisterBuffers
+    | UnregisterBuffers
     | DirectWrite
     | Pageout
 )
@@ -135,7 +135,7 @@ Probe = Look | Shared
 
 
 @dataclass(frozen=True)
-class Step:
+class ScriptStep:
     id: str
     text: str
     op: Op
@@ -149,7 +149,7 @@ class Experiment:
     explain: str
     needs: tuple[str, ...]
     pages: int
-    steps: tuple[Step, ...]
+    steps: tuple[ScriptStep, ...]
     model_pages: int | None = None  # the twin's mapping size when the kernel's is too big
     measure: str | None = None  # a kernel-only timing job appended to the observations
 

@@ -15,9 +15,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from cowlib.lab import syscalls
-from cowlib.lab.errors import Unavailable
-from cowlib.lab.pagemap import PAGE_SIZE
+from . import syscalls
+from .errors import Unavailable
+from .pagemap import PAGE_SIZE
 
 SWAPFILE_BYTES = 16 << 20
 PREFIX = "cowlib-swap-"

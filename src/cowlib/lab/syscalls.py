@@ -15,8 +15,8 @@ import mmap
 import os
 import signal
 
-from cowlib.lab.errors import Unavailable
-from cowlib.lab.pagemap import PAGE_SIZE
+from .errors import Unavailable
+from .pagemap import PAGE_SIZE
 
 libc = ctypes.CDLL(None, use_errno=True)
 

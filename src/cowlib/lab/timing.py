@@ -3,7 +3,7 @@
 The method of real-kernel-lab.md section 6: one byte written per page of a
 ``pages``-page mapping in a plain Python loop timed with ``perf_counter_ns``,
 GC disabled, and the loop's own cost (a pass that takes no fault) subtracted.
-These functions fork: run them in a lab runner process (``runner.py``), not in
+These functions fork: run them in a lab runner process (``sandbox.py``), not in
 a notebook kernel.
 """
 
@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from statistics import median
 
-from cowlib.lab import procs, syscalls
-from cowlib.lab.pagemap import PAGE_SIZE
+from . import procs, syscalls
+from .pagemap import PAGE_SIZE
 
 CHILD_ALARM = 60
 

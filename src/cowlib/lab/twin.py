@@ -3,14 +3,14 @@
 Observables come from the model's page tables: ``Process.pfn`` (None when not
 present), ``Process.swapped`` and ``Process.anon_exclusive``. Each
 observation is made at the same point of the script as on the real kernel,
-so ``compare.py`` can pair them.
+so ``verdicts.py`` can pair them.
 """
 
 from __future__ import annotations
 
 import traceback
 
-from cowlib.lab.script import (
+from .script import (
     ABSENT,
     NOT_PRESENT,
     SWAPPED,
@@ -21,12 +21,12 @@ from cowlib.lab.script import (
     Look,
     Observation,
     Pageout,
-    Pin,
     PipeRead,
     Read,
+    RegisterBuffers,
+    ScriptStep,
     Shared,
-    Step,
-    Unpin,
+    UnregisterBuffers,
     Vmsplice,
     Write,
     WriteAll,
@@ -57,7 +57,9 @@ class ModelRun:
     def addr(self, page: int) -> int:
         return self.base + page * self.page_size
 
-    def record(self, step: Step, who: str, page: int | None, what: str, value: object) -> None:
+    def record(
+        self, step: ScriptStep, who: str, page: int | None, what: str, value: object
+    ) -> None:
         self.observations.append(Observation(step.id, who, page, what, value))
 
     def look(self, who: str, page: int) -> tuple[object, object]:
@@ -72,7 +74,7 @@ class ModelRun:
         self.procs[who].write(self.addr(page), value)
         return classify(before, exclusive, self.look(who, page)[0])
 
-    def step(self, step: Step) -> None:
+    def step(self, step: ScriptStep) -> None:
         op = step.op
         match op:
             case Write(who=who, page=page, value=value):
@@ -90,13 +92,13 @@ class ModelRun:
                 self.pipes[pipe] = self.procs[who].vmsplice(self.addr(page))
             case PipeRead(pipe=pipe):
                 self.record(step, "P", None, "pipe", self.pipes.pop(pipe).read())
-            case Pin(who=who, pages=pages, name=name):
+            case RegisterBuffers(who=who, pages=pages, name=name):
                 proc = self.procs[who]
                 self.pins[name] = [
                     proc.pin(self.addr(p), write=True, longterm=True)
                     for p in (range(self.pages) if pages is None else pages)
                 ]
-            case Unpin(name=name):
+            case UnregisterBuffers(name=name):
                 for pin in self.pins.pop(name):
                     pin.unpin()
             case DirectWrite(who=who, page=page):

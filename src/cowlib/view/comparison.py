@@ -18,10 +18,10 @@ from html import escape
 
 from ..errors import BadArgument
 from ..policy import Policy
+from ..replay import Run, Source, policies, resolve, run, summary
 from ..trace import Step
 from .draw import STYLE
 from .player import player_id
-from .runs import Run, Source, policies, resolve, run, summary
 from .svg import render_svg
 
 COMPARE_CSS = (

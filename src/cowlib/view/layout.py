@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..page import PAGE_SIZE
+from ..mm_types import PAGE_SIZE
 from ..trace import Snapshot
 from .parts import Line
 

@@ -22,10 +22,10 @@ from html import escape
 
 from ..errors import BadArgument
 from ..policy import Policy, get_policy
+from ..replay import Source, policies, resolve, run, summary
 from .assets import PLAYER_CSS, PLAYER_JS
 from .draw import STYLE, legend_svg, notice_svg
 from .layout import MIN_WIDTH
-from .runs import Source, policies, resolve, run, summary
 from .svg import diagram_width, render_svg
 from .text import render_step
 

@@ -1,7 +1,9 @@
 """Charts (matplotlib, imported here only when a chart is drawn).
 
     from cowlib.view import plots
-    plots.plot_classes(plots.random_workload(200))      # a Figure: COW classes per preset
+    from cowlib.moves import random_workload
+    from cowlib.replay import count_classes
+    plots.plot_classes(count_classes(random_workload(200)))   # COW classes per preset
     plots.plot_fault_costs(lab.fault_costs(), lab.fork_pin_cost())  # real-kernel costs
 
 The write-fault classes are David Hildenbrand's (cowlib.CLASSES): reuse, needed copy,
@@ -12,14 +14,10 @@ so they read the same in the book's light and dark mode.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ..actions import random_actions, split_actions
-from ..oracle import CLASSES
-from ..policy import Policy
-from ..scenarios import SCENARIOS
-from .runs import policies, run
+from ..trace import CLASSES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -38,45 +36,18 @@ STYLE = {
 INK, PAPER = "#222222", "#ffffff"
 
 
-def random_workload(
-    n: int = 200, length: int = 12, pages: int = 2, seed: int = 0
-) -> list[list[str]]:
-    """n reproducible random action sequences (cowlib.actions.random_actions)."""
-    return [random_actions(seed + i, length, pages) for i in range(n)]
-
-
-def scenario_workload() -> list[list[str]]:
-    """Every named scenario once."""
-    return [split_actions(s.actions) for s in SCENARIOS.values()]
-
-
-def count_classes(
-    workload: Iterable[str | list[str]], presets: Iterable[str | Policy] | None = None
-) -> dict[str, Counter]:
-    """Write faults by class, per preset name, over every action sequence of workload."""
-    sequences = [split_actions(actions) for actions in workload]
-    counts: dict[str, Counter] = {}
-    for policy in policies(presets):
-        total = Counter(dict.fromkeys(CLASSES, 0))
-        for actions in sequences:
-            total.update(run(actions, policy).outcome.decisions)
-        counts[policy.name] = total
-    return counts
-
-
 def plot_classes(
-    workload: Iterable[str | list[str]] | None = None,
-    presets: Iterable[str | Policy] | None = None,
+    counts: Mapping[str, Counter],
     ax: Axes | None = None,
     title: str = "Write faults by COW decision",
 ) -> Figure:
     """Grouped bars: for each preset, how many write faults fell in each class.
 
-    workload defaults to scenario_workload(); pass random_workload(n) for many random runs.
+    counts is cowlib.replay.count_classes() of a workload: per preset name, a Counter of
+    the COW decision classes.
     """
     import matplotlib.pyplot as plt
 
-    counts = count_classes(scenario_workload() if workload is None else workload, presets)
     if ax is None:
         fig, ax = plt.subplots(figsize=(8, 3.6), dpi=100)
         plt.close(fig)  # returned, not shown twice by the inline backend

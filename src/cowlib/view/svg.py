@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..page import PAGE_SIZE
+from ..mm_types import PAGE_SIZE
 from ..trace import Snapshot, Step, Violation
 from .changes import Changes, diff
 from .draw import BAD_MARK, TITLE, indented, legend, num, svg_doc, text_el, wrap

@@ -21,9 +21,12 @@ def flags(page: PageView) -> str:
 
 
 def _proc_line(p: ProcView) -> str:
-    state = ["exited" if not p.alive else "", "in fork()" if p.forking else "",
-             "MMF_HAS_PINNED" if p.has_pinned else "",
-             f"write_protect_seq={p.write_protect_seq}" if p.write_protect_seq else ""]
+    state = [
+        "exited" if not p.alive else "",
+        "in fork()" if p.forking else "",
+        "MMF_HAS_PINNED" if p.has_pinned else "",
+        f"write_protect_seq={p.write_protect_seq}" if p.write_protect_seq else "",
+    ]
     return f"  {p.name} (pid {p.pid})" + "".join(f"  [{s}]" for s in state if s)
 
 
@@ -41,14 +44,17 @@ def render_snapshot(snap: Snapshot) -> str:
         for start, end, write in p.vmas:
             lines.append(f"    vma {start:#x}-{end:#x} {'rw-p' if write else 'r--p'}")
         for pte in p.ptes:
-            lines.append(f"    {pte.addr:#x} -> "
-                         + _pte(pte.kind, pte.target, pte.write, pte.swp_exclusive))
+            lines.append(
+                f"    {pte.addr:#x} -> " + _pte(pte.kind, pte.target, pte.write, pte.swp_exclusive)
+            )
     lines.append("pages")
     lines.append(f"  {'pfn':>4}  {'value':<10} {'ref':>5} {'map':>4} {'pin':>4}  flags")
     for pg in snap.pages:
         ref = "-" if pg.zero else str(pg.refcount)
-        lines.append(f"  {pg.pfn:>4}  {pg.value!r:<10} {ref:>5} {pg.mapcount:>4} "
-                     f"{pg.pincount:>4}  {flags(pg)}".rstrip())
+        lines.append(
+            f"  {pg.pfn:>4}  {pg.value!r:<10} {ref:>5} {pg.mapcount:>4} "
+            f"{pg.pincount:>4}  {flags(pg)}".rstrip()
+        )
     if snap.holders:
         lines.append("holders")
         for h in snap.holders:

@@ -18,9 +18,9 @@ from ..actions import split_actions
 from ..errors import CowError
 from ..kernel import Kernel
 from ..policy import PRESETS, RULES, Policy, get_policy
+from ..replay import Run, Source, replay, resolve, summary
 from ..scenarios import Outcome
 from .player import INTERVAL_MS
-from .runs import Run, Source, replay, resolve, summary
 from .svg import render_svg
 from .text import render_step
 

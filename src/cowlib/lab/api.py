@@ -15,13 +15,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from cowlib.lab import runner, swapfile, twin
-from cowlib.lab.compare import Result, compare
-from cowlib.lab.errors import RunnerError, Unavailable
-from cowlib.lab.experiments import EXPERIMENTS
-from cowlib.lab.features import SCRATCH_DIR, Feature, available
-from cowlib.lab.script import Observation
-from cowlib.lab.timing import FaultCosts, ForkPinCost
+from . import sandbox, swapfile, twin
+from .errors import RunnerError, Unavailable
+from .experiments import EXPERIMENTS
+from .features import SCRATCH_DIR, Feature, available
+from .script import Observation
+from .timing import FaultCosts, ForkPinCost
+from .verdicts import Result, compare
 
 TIMEOUT = 30.0
 LAB_TRIALS = 11
@@ -81,7 +81,7 @@ def run(
             if "swap" in experiment.needs:
                 stack.enter_context(swapfile.temporary_swap(SCRATCH_DIR))
             request = {"job": "experiment", "name": name, "scratch": scratch}
-            answer = runner.launch(request | {"trials": LAB_TRIALS}, timeout)
+            answer = sandbox.launch(request | {"trials": LAB_TRIALS}, timeout)
     except Unavailable as e:
         return compare(experiment, model, None, skipped=str(e), **common)
     except RunnerError as e:
@@ -113,7 +113,7 @@ def measure(job: str, needs: tuple[str, ...], pages: int, trials: int, timeout: 
     if reason:
         raise Unavailable(reason)
     with sigterm_raises():
-        answer = runner.launch({"job": job, "pages": pages, "trials": trials}, timeout)
+        answer = sandbox.launch({"job": job, "pages": pages, "trials": trials}, timeout)
     if "skipped" in answer:
         raise Unavailable(answer["skipped"])
     return answer

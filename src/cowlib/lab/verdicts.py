@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from cowlib.lab.script import HIDDEN, Experiment, Observation
+from .script import HIDDEN, Experiment, Observation
 
 AGREE = "agree"
 DISAGREE = "DISAGREE"

@@ -18,13 +18,13 @@ import traceback
 from dataclasses import asdict
 from pathlib import Path
 
-from cowlib.lab import timing
-from cowlib.lab.errors import RunnerError, Unavailable
-from cowlib.lab.experiments import EXPERIMENTS
-from cowlib.lab.kernel import KernelRun
-from cowlib.lab.script import Observation
+from . import timing
+from .errors import RunnerError, Unavailable
+from .experiments import EXPERIMENTS
+from .real import KernelRun
+from .script import Observation
 
-RUNNER_CODE = "from cowlib.lab.runner import serve; raise SystemExit(serve())"
+RUNNER_CODE = "from cowlib.lab.sandbox import serve; raise SystemExit(serve())"
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 

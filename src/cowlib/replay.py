@@ -1,4 +1,4 @@
-"""The same operations under several policies: what the player, compare and widgets show.
+"""Replaying an action list under several policies: what players, comparisons and charts show.
 
 A run replays an action list on a fresh Kernel and stops at the first CowError (an
 operation one policy allows and another refuses), keeping the steps it made.
@@ -6,15 +6,17 @@ operation one policy allows and another refuses), keeping the steps it made.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..actions import apply, split_actions
-from ..errors import BadArgument, CowError
-from ..kernel import Kernel
-from ..policy import PRESETS, Policy, get_policy
-from ..scenarios import SCENARIOS, Outcome, Scenario
-from ..trace import Step
+from .actions import apply
+from .errors import BadArgument, CowError
+from .grammar import split_actions
+from .kernel import Kernel
+from .policy import PRESETS, Policy, get_policy
+from .scenarios import SCENARIOS, Outcome, Scenario
+from .trace import CLASSES, Step
 
 Source = Scenario | str | Iterable[str] | Kernel | Sequence[Step]
 """A scenario (or its name, "S2"), an action string or list, a Kernel, or a trace."""
@@ -22,6 +24,8 @@ Source = Scenario | str | Iterable[str] | Kernel | Sequence[Step]
 
 @dataclass(frozen=True)
 class Run:
+    """One action list replayed under one policy."""
+
     policy: Policy
     trace: tuple[Step, ...]
     outcome: Outcome
@@ -80,3 +84,17 @@ def summary(r: Run) -> str:
     cows = ", ".join(r.outcome.decisions) or "none"
     stopped = f"; stopped: {r.error}" if r.error else ""
     return f"{verdict}; COW decisions: {cows}{stopped}"
+
+
+def count_classes(
+    workload: Iterable[str | list[str]], presets: Iterable[str | Policy] | None = None
+) -> dict[str, Counter]:
+    """Write faults by class, per preset name, over every action sequence of workload."""
+    sequences = [split_actions(actions) for actions in workload]
+    counts: dict[str, Counter] = {}
+    for policy in policies(presets):
+        total = Counter(dict.fromkeys(CLASSES, 0))
+        for actions in sequences:
+            total.update(run(actions, policy).outcome.decisions)
+        counts[policy.name] = total
+    return counts

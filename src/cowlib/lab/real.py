@@ -15,10 +15,10 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-from cowlib.lab import pagemap, procs, syscalls
-from cowlib.lab.errors import Unavailable
-from cowlib.lab.pagemap import PAGE_SIZE
-from cowlib.lab.script import (
+from . import pagemap, procs, syscalls
+from .errors import Unavailable
+from .pagemap import PAGE_SIZE
+from .script import (
     ABSENT,
     HIDDEN,
     NOT_PRESENT,
@@ -31,12 +31,12 @@ from cowlib.lab.script import (
     Observation,
     Op,
     Pageout,
-    Pin,
     PipeRead,
     Read,
+    RegisterBuffers,
+    ScriptStep,
     Shared,
-    Step,
-    Unpin,
+    UnregisterBuffers,
     Vmsplice,
     Write,
     WriteAll,
@@ -50,7 +50,7 @@ MESSAGE_SIZE = 1 << 16
 
 
 @dataclass
-class Memory:
+class Actor:
     """One actor's view of the shared mapping and the pins it holds."""
 
     region: syscalls.Region
@@ -75,9 +75,9 @@ class Memory:
                 finally:
                     os.close(write_end)
                 return None, [read_end]
-            case Pin(pages=pages, name=name):
+            case RegisterBuffers(pages=pages, name=name):
                 self.rings[name] = self.pin(pages)
-            case Unpin(name=name):
+            case UnregisterBuffers(name=name):
                 self.rings.pop(name).unregister()
             case DirectWrite(page=page):
                 path = os.path.join(self.scratch, f"dio-{os.getpid()}")
@@ -85,7 +85,7 @@ class Memory:
             case Pageout(page=page):
                 return self.pageout(page), []
             case _:
-                raise TypeError(f"Memory.do: {op!r} is not a memory operation")
+                raise TypeError(f"Actor.do: {op!r} is not a memory operation")
         return None, []
 
     def pin(self, pages: tuple[int, ...] | None) -> syscalls.FixedBuffers:
@@ -115,7 +115,7 @@ class Memory:
 class Child:
     """A forked actor serving commands until told to exit."""
 
-    def __init__(self, memory: Memory, alarm: int, siblings: list[Child]) -> None:
+    def __init__(self, memory: Actor, alarm: int, siblings: list[Child]) -> None:
         self.alarm = alarm
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 
@@ -153,7 +153,7 @@ class Child:
         self.sock.close()
 
 
-def serve_commands(sock: socket.socket, memory: Memory) -> None:
+def serve_commands(sock: socket.socket, memory: Actor) -> None:
     """The child's loop: perform each received op and answer (ok, value) plus fds."""
     while data := sock.recv(MESSAGE_SIZE):
         op = pickle.loads(data)
@@ -177,7 +177,7 @@ class KernelRun:
     def __init__(self, experiment: Experiment, scratch: str, alarm: int) -> None:
         self.experiment = experiment
         self.alarm = alarm
-        self.memory = Memory(syscalls.Region(experiment.pages), scratch)
+        self.memory = Actor(syscalls.Region(experiment.pages), scratch)
         self.children: dict[str, Child] = {}
         self.pipes: dict[str, int] = {}
         self.frames_readable = pagemap.frames_readable()
@@ -211,11 +211,17 @@ class KernelRun:
         return self.memory.do(op) if who == "P" else self.children[who].call(op)
 
     def record(
-        self, step: Step, who: str, page: int | None, what: str, value: object, detail: str = ""
+        self,
+        step: ScriptStep,
+        who: str,
+        page: int | None,
+        what: str,
+        value: object,
+        detail: str = "",
     ) -> None:
         self.observations.append(Observation(step.id, who, page, what, value, detail))
 
-    def step(self, step: Step) -> None:
+    def step(self, step: ScriptStep) -> None:
         op = step.op
         match op:
             case Write(who=who, page=page):
@@ -246,7 +252,7 @@ class KernelRun:
                 finally:
                     os.close(fd)
                 self.record(step, "P", None, "pipe", syscalls.decode_value(data))
-            case Pin(who="P") | Unpin():
+            case RegisterBuffers(who="P") | UnregisterBuffers():
                 self.memory.do(op)
             case DirectWrite(who=who, page=page):
                 self.record(step, who, page, "file", self.call(who, op)[0])
@@ -257,7 +263,7 @@ class KernelRun:
         for probe in step.look:
             self.probe(step, probe)
 
-    def probe(self, step: Step, probe: Look | Shared) -> None:
+    def probe(self, step: ScriptStep, probe: Look | Shared) -> None:
         match probe:
             case Look(who=who, page=page):
                 identity, exclusive, detail = self.look(who, page)

@@ -1,0 +1,63 @@
+"""kernel/fork.c: dup_mmap(), with the PTE copy of mm/memory.c split into its steps.
+
+fork is three steps in the model, so a GUP-fast on another CPU can run between them
+(the race of 57efa1fe5957): dup_mmap_begin() takes the parent's mmap_lock and opens
+write_protect_seq; for each PTE, copy_present_pte_check() decides (copy now, or share)
+and copy_present_pte_share() write-protects and maps in the child; dup_mmap_end() copies
+what is left, closes the seqcount and drops the lock. Process.fork() runs all of them.
+"""
+
+from __future__ import annotations
+
+from .machine import Machine
+from .memory import copy_present_pte_check, copy_present_pte_share
+from .mm_types import Mm, Vma
+
+
+def dup_mmap_begin(m: Machine, parent: Mm, child: Mm) -> None:
+    """dup_mmap() up to the PTE copy: mmap_write_lock, VMAs copied, write_protect_seq odd."""
+    child.vmas = [Vma(v.start, v.end, v.write) for v in parent.vmas]
+    child.next_addr = parent.next_addr
+    child.forked_by = parent
+    parent.fork_child = child
+    parent.fork_pending = dict.fromkeys(sorted(parent.ptes), "check")
+    if m.policy.write_protect_seq:
+        parent.write_protect_seq += 1
+        m.note(
+            f"dup_mmap({parent.owner}->{child.owner}): mmap_write_lock, "
+            f"write_seqcount_begin(write_protect_seq) -> {parent.write_protect_seq}"
+        )
+    else:
+        m.note(f"dup_mmap({parent.owner}->{child.owner}): mmap_write_lock (no write_protect_seq)")
+
+
+def dup_mmap_check(m: Machine, parent: Mm, addr: int) -> None:
+    """copy_present_pte() for addr up to its decision (copy now, or share)."""
+    if copy_present_pte_check(m, parent, parent.fork_child, addr):
+        del parent.fork_pending[addr]
+    else:
+        parent.fork_pending[addr] = "share"
+
+
+def dup_mmap_share(m: Machine, parent: Mm, addr: int) -> None:
+    """The rest of copy_present_pte() for addr: write-protect and map in the child."""
+    copy_present_pte_share(m, parent, parent.fork_child, addr)
+    del parent.fork_pending[addr]
+
+
+def dup_mmap_end(m: Machine, parent: Mm) -> Mm:
+    """Copy the remaining PTEs, end write_protect_seq, drop mmap_lock; returns the child."""
+    for addr, step in list(parent.fork_pending.items()):
+        if step == "check":
+            dup_mmap_check(m, parent, addr)
+        if addr in parent.fork_pending:
+            dup_mmap_share(m, parent, addr)
+    child, parent.fork_child = parent.fork_child, None
+    child.forked_by = None
+    if m.policy.write_protect_seq:
+        parent.write_protect_seq += 1
+        m.note(
+            f"dup_mmap({parent.owner}->{child.owner}): write_seqcount_end -> "
+            f"{parent.write_protect_seq}, mmap_write_unlock"
+        )
+    return child

@@ -1,0 +1,31 @@
+"""mm/mprotect.c: changing a range's protection (mprotect_fixup, change_pte_range)."""
+
+from __future__ import annotations
+
+from .machine import Machine
+from .mm_types import PAGE_SIZE, Mm
+
+
+def mprotect_fixup(m: Machine, mm: Mm, addrs: list[int], write: bool) -> None:
+    """mprotect(): PROT_READ write-protects the PTEs; PROT_READ|PROT_WRITE leaves them
+    read-only (the next write faults), except that since 64fe24a3e05e
+    can_change_pte_writable() maps an exclusive anonymous page writable at once."""
+    for vma in mm.split_vmas(addrs[0], addrs[-1] + PAGE_SIZE):
+        vma.write = write
+    for addr in addrs:
+        pte = mm.ptes.get(addr)
+        if pte is None or not pte.present:
+            continue
+        page = m.pages[pte.pfn]
+        if not write:
+            pte.write = False
+        elif m.policy.mprotect_upgrade and not page.zero and page.anon_exclusive and not pte.write:
+            pte.write = True
+            m.note(
+                f"change_pte_range({mm.owner}, {addr:#x}): "
+                "can_change_pte_writable(): PageAnonExclusive -> writable now"
+            )
+    m.note(
+        f"mprotect({mm.owner}): {'rw-p' if write else 'r--p'}"
+        + ("" if write else ", PTEs write-protected")
+    )
