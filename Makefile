@@ -62,6 +62,7 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache

@@ -39,24 +39,31 @@ def main() -> int:
     print(render(results))
     print(f"\n{'row':<26}{'states':>8}{'explored':>10}{'seconds':>9}{'explored/s':>12}")
     for r in results:
-        print(f"{r.policy:<26}{r.states:>8}{r.transitions:>10}{r.seconds:>9.1f}"
-              f"{r.transitions / r.seconds:>12.0f}")
+        print(
+            f"{r.policy:<26}{r.states:>8}{r.transitions:>10}{r.seconds:>9.1f}"
+            f"{r.transitions / r.seconds:>12.0f}"
+        )
     states, explored = sum(r.states for r in results), sum(r.transitions for r in results)
     print(f"{'all rows':<26}{states:>8}{explored:>10}{'':>9}{explored / cpu:>12.0f} per CPU s")
     verdict = "ok" if wall <= BUDGET else "OVER BUDGET"
-    print(f"default table: {wall:.1f} s wall, {cpu:.1f} s CPU (budget {BUDGET:.0f} s wall): "
-          f"{verdict}")
+    print(
+        f"default table: {wall:.1f} s wall, {cpu:.1f} s CPU (budget {BUDGET:.0f} s wall): {verdict}"
+    )
 
     base = PRESETS["linux-5.11"]
     for policy in (base.replace(write_protect_seq=False), base):
         r = explore(policy, RACE_DEPTH, RACE_UNIVERSE)
-        print(f"race search, {r.policy}, depth {RACE_DEPTH}: stale-pin {r.cell('stale-pin')}, "
-              f"{r.states} states, {r.transitions} explored, {r.seconds:.1f} s")
+        print(
+            f"race search, {r.policy}, depth {RACE_DEPTH}: stale-pin {r.cell('stale-pin')}, "
+            f"{r.states} states, {r.transitions} explored, {r.seconds:.1f} s"
+        )
 
     for dedup in (True, False):
         r = explore(base, 4, UNIVERSE, dedup=dedup)
-        print(f"dedup {'on ' if dedup else 'off'}: linux-5.11, depth 4: {r.states} states, "
-              f"{r.transitions} explored, {r.seconds:.1f} s")
+        print(
+            f"dedup {'on ' if dedup else 'off'}: linux-5.11, depth 4: {r.states} states, "
+            f"{r.transitions} explored, {r.seconds:.1f} s"
+        )
     print(f"(default depth {DEPTH})")
     return 0 if wall <= BUDGET else 1
 

@@ -26,12 +26,17 @@ def interpreter_ms(code: str, runs: int = 21) -> float:
 def main() -> None:
     bare = interpreter_ms("pass")
     with_cowlib = interpreter_ms("import cowlib")
-    print(f"python -c pass: {bare:.1f} ms; python -c 'import cowlib': {with_cowlib:.1f} ms; "
-          f"import adds {with_cowlib - bare:.1f} ms (budget 50 ms)")
-    probe = ("import cowlib, sys; print(sorted(m for m in ('matplotlib', 'ipywidgets', "
-             "'numpy') if m in sys.modules))")
-    heavy = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                           check=True).stdout.strip()
+    print(
+        f"python -c pass: {bare:.1f} ms; python -c 'import cowlib': {with_cowlib:.1f} ms; "
+        f"import adds {with_cowlib - bare:.1f} ms (budget 50 ms)"
+    )
+    probe = (
+        "import cowlib, sys; print(sorted(m for m in ('matplotlib', 'ipywidgets', "
+        "'numpy') if m in sys.modules))"
+    )
+    heavy = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
     print(f"heavy modules imported by 'import cowlib': {heavy}")
     actions = random_actions(7, length=20, pages=2)
     for name in PRESETS:
@@ -40,8 +45,10 @@ def main() -> None:
             start = time.perf_counter()
             k = run_actions(actions, name)
             times.append(time.perf_counter() - start)
-        print(f"{name:<14} {len(k.trace)}-step trace (20 operations): "
-              f"{statistics.median(times) * 1000:.2f} ms median (budget 5 ms)")
+        print(
+            f"{name:<14} {len(k.trace)}-step trace (20 operations): "
+            f"{statistics.median(times) * 1000:.2f} ms median (budget 5 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -107,7 +107,32 @@ def test_action_errors_name_the_action():
         run_actions("P:mmap 1; pin9:read")
 
 
-def test_every_error_is_a_cowerror():
-    for cls in (BadAddress, BadArgument, Busy, HandleReleased, ProcessExited, SegFault,
-                UnknownPreset):
-        assert issubclass(cls, CowError)
+MISUSES = {  # error class -> (actions that set it up, the misuse)
+    UnknownPreset: ("", lambda k: k.process("P").fork("C") and Kernel("linux-4.0")),
+    BadArgument: ("", lambda k: k.process("P").mmap(pages=0)),
+    BadAddress: ("", lambda k: k.process("P").munmap(0x90000)),
+    SegFault: ("", lambda k: k.process("P").read(0x90000)),
+    ProcessExited: ("P:fork C; C:exit", lambda k: k.process("C").read(0x10000)),
+    HandleReleased: ("P:get 0; ref1:put", lambda k: k.handle("ref1").put()),
+    Busy: ("", lambda k: k.process("P").gupf_pin()),
+}
+
+
+def test_every_error_class_is_what_its_misuse_raises_and_nothing_changes():
+    """Each CowError subclass cowlib exports is raised for its misuse, leaving no trace.
+
+    A new error class without a misuse here, or a misuse raising another class, fails."""
+    exported = {
+        obj
+        for obj in vars(cowlib).values()
+        if isinstance(obj, type) and issubclass(obj, CowError) and obj is not CowError
+    }
+    assert exported == set(MISUSES)
+    for cls, (setup, misuse) in MISUSES.items():
+        k = run_actions("P:mmap 1; P:write 0 X; " + setup)
+        before, steps = k.snapshot(), len(k.trace)
+        with pytest.raises(CowError) as caught:
+            misuse(k)
+        assert type(caught.value) is cls, (cls, caught.value)
+        if cls is not UnknownPreset:  # its misuse forks first, then asks for a bad preset
+            assert k.snapshot() == before and len(k.trace) == steps, cls

@@ -46,17 +46,33 @@ def reported_anywhere(script: str, policy, kind: str) -> bool:
 # Each rule's row, searched in the smallest universe that still holds its bugs (the full
 # universe finds the same lengths: see the default table in benchmarks/bench_explore.py).
 RULE_BUGS = {
-    "rule1": (("write", "read", "fork", "exit", "munmap", "vmsplice", "pipe_read"), 5, {
-        "leak": "P:vmsplice 0; P:fork C; P:write 0 v3; C:write 0 v4; pipe1:read"}),
-    "rule2": (("write", "read", "fork", "pin_ro"), 4, {
-        "leak": "P:fork C; P:pin 0 ro long; P:write 0 v3; C:read 0"}),
-    "rule3": (("write", "read", "fork", "pin_rw", "device_write"), 5, {
-        "leak": "P:pin 0 rw long; P:fork C; pin1:write dma3; C:read 0",
-        "lost-write": "P:pin 0 rw long; P:fork C; P:write 0 v3; pin1:write dma4; P:read 0",
-        "stale-pin": "P:pin 0 rw long; P:fork C; P:write 0 v3"}),
-    "rule4": (("write", "read", "fork", "pin_rw", "device_write", "pageout"), 5, {
-        "leak": "P:pin 0 rw long; K:pageout P 0; P:fork C; pin1:write dma4; C:read 0",
-        "stale-pin": "P:pin 0 rw long; K:pageout P 0; P:read 0; P:write 0 v4"}),
+    "rule1": (
+        ("write", "read", "fork", "exit", "munmap", "vmsplice", "pipe_read"),
+        5,
+        {"leak": "P:vmsplice 0; P:fork C; P:write 0 v3; C:write 0 v4; pipe1:read"},
+    ),
+    "rule2": (
+        ("write", "read", "fork", "pin_ro"),
+        4,
+        {"leak": "P:fork C; P:pin 0 ro long; P:write 0 v3; C:read 0"},
+    ),
+    "rule3": (
+        ("write", "read", "fork", "pin_rw", "device_write"),
+        5,
+        {
+            "leak": "P:pin 0 rw long; P:fork C; pin1:write dma3; C:read 0",
+            "lost-write": "P:pin 0 rw long; P:fork C; P:write 0 v3; pin1:write dma4; P:read 0",
+            "stale-pin": "P:pin 0 rw long; P:fork C; P:write 0 v3",
+        },
+    ),
+    "rule4": (
+        ("write", "read", "fork", "pin_rw", "device_write", "pageout"),
+        5,
+        {
+            "leak": "P:pin 0 rw long; K:pageout P 0; P:fork C; pin1:write dma4; C:read 0",
+            "stale-pin": "P:pin 0 rw long; K:pageout P 0; P:read 0; P:write 0 v4",
+        },
+    ),
 }
 
 
@@ -66,7 +82,8 @@ def test_each_rule_removed_yields_its_shortest_counterexamples(rule):
     policy = BASE.without(rule)
     result = explore(policy, depth, Universe(ops=ops), baseline=BASE)
     assert {kind: ce.script for kind, ce in result.new.items()} == {
-        kind: PREFIX + script for kind, script in bugs.items()}
+        kind: PREFIX + script for kind, script in bugs.items()
+    }
     for kind, ce in result.new.items():
         assert ce.length == len(bugs[kind].split("; "))
         assert last_step_reports(ce.script, policy, kind)
@@ -78,10 +95,12 @@ def test_rule4_stale_pin_is_new_although_linux_5_11_has_a_shorter_one_with_ro_pi
     universe = Universe(ops=("write", "read", "pin_rw", "pin_ro", "pageout"))
     result = explore(BASE.without("rule4"), 4, universe, baseline=BASE)
     assert result.found["stale-pin"].script == (
-        PREFIX + "K:pageout P 0; P:pin 0 ro long; P:write 0 v3")
+        PREFIX + "K:pageout P 0; P:pin 0 ro long; P:write 0 v3"
+    )
     assert reported_anywhere(result.found["stale-pin"].script, BASE, "stale-pin")
     assert result.new["stale-pin"].script == (
-        PREFIX + "P:pin 0 rw long; K:pageout P 0; P:read 0; P:write 0 v4")
+        PREFIX + "P:pin 0 rw long; K:pageout P 0; P:read 0; P:write 0 v4"
+    )
 
 
 def test_no_counterexample_under_linux_6x_at_the_default_depth():
@@ -95,8 +114,10 @@ def test_no_counterexample_under_linux_6x_at_the_default_depth():
 def test_race_without_write_protect_seq_leaves_a_cow_shared_pin_that_goes_stale():
     policy = BASE.replace(write_protect_seq=False)
     race = find_race(policy)
-    assert race == (PREFIX + "P:gupf 0 rw; P:fork_begin C; P:fork_check 0; P:gupf_pin; "
-                    "P:gupf_check; P:gupf_slow; P:fork_end; P:write 0 v8")
+    assert race == (
+        PREFIX + "P:gupf 0 rw; P:fork_begin C; P:fork_check 0; P:gupf_pin; "
+        "P:gupf_check; P:gupf_slow; P:fork_end; P:write 0 v8"
+    )
     assert last_step_reports(race, policy, "stale-pin")
     k = run_actions(race.rsplit("; ", 1)[0], policy)  # before P's write: shared, pinned
     snap = k.snapshot()
@@ -113,12 +134,18 @@ def test_race_without_write_protect_seq_leaves_a_cow_shared_pin_that_goes_stale(
 def test_counterexample_steps_in_the_player_like_a_scenario():
     from cowlib.view.player import Player
 
-    ce = explore(BASE.without("rule4"), 4, Universe(ops=("write", "read", "pin_rw", "pageout")),
-                 baseline=BASE).new["stale-pin"]
+    ce = explore(
+        BASE.without("rule4"),
+        4,
+        Universe(ops=("write", "read", "pin_rw", "pageout")),
+        baseline=BASE,
+    ).new["stale-pin"]
     player = Player(ce.script, [BASE.without("rule4"), BASE])
     assert player.actions == list(ce.actions)
     assert [[v.kind for step in run.trace for v in step.violations] for run in player.runs] == [
-        ["stale-pin"], []]
+        ["stale-pin"],
+        [],
+    ]
 
 
 @pytest.mark.parametrize("preset", ["linux-5.11", "linux-6.x"])
@@ -136,26 +163,53 @@ def test_race_universe_lets_gupf_run_between_fork_check_and_fork_share():
 def test_moves_of_the_default_universe_at_the_start():
     k = run_actions(UNIVERSE.prefix, kernel=Kernel(BASE, record=False))
     assert moves(k, UNIVERSE, 1) == [
-        "P:write 0 v1", "P:pin 0 rw long", "P:read 0", "P:munmap 0", "P:mprotect 0 1 r",
-        "P:mprotect 0 1 rw", "P:vmsplice 0", "P:pin 0 ro long", "K:pageout P 0", "P:fork C",
-        "P:exit", "K:drain"]
+        "P:write 0 v1",
+        "P:pin 0 rw long",
+        "P:read 0",
+        "P:munmap 0",
+        "P:mprotect 0 1 r",
+        "P:mprotect 0 1 rw",
+        "P:vmsplice 0",
+        "P:pin 0 ro long",
+        "K:pageout P 0",
+        "P:fork C",
+        "P:exit",
+        "K:drain",
+    ]
 
 
 # -- deduplication ----------------------------------------------------------------------
-SMALL = Universe(ops=("write", "read", "fork", "exit", "munmap", "vmsplice", "pipe_read",
-                      "pin_rw", "device_write", "pageout", "drain"))
+SMALL = Universe(
+    ops=(
+        "write",
+        "read",
+        "fork",
+        "exit",
+        "munmap",
+        "vmsplice",
+        "pipe_read",
+        "pin_rw",
+        "device_write",
+        "pageout",
+        "drain",
+    )
+)
 
 
-@pytest.mark.parametrize("policy", [PRESETS["linux-5.7"], BASE.without("rule4"),
-                                    PRESETS["linux-6.x"]], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "policy",
+    [PRESETS["linux-5.7"], BASE.without("rule4"), PRESETS["linux-6.x"]],
+    ids=lambda p: p.name,
+)
 def test_dedup_explores_fewer_states_with_the_same_verdicts(policy):
     merged = explore(policy, 4, SMALL, baseline=BASE)
     every = explore(policy, 4, SMALL, dedup=False, baseline=BASE)
     assert merged.states * 10 < every.states
     assert every.states == every.transitions + 1  # without dedup the search is a tree
     for verdicts in ("found", "new"):
-        assert ({kind: ce.length for kind, ce in getattr(merged, verdicts).items()}
-                == {kind: ce.length for kind, ce in getattr(every, verdicts).items()})
+        assert {kind: ce.length for kind, ce in getattr(merged, verdicts).items()} == {
+            kind: ce.length for kind, ce in getattr(every, verdicts).items()
+        }
 
 
 def step(blob: bytes, action: str) -> tuple[frozenset[str], Kernel] | None:
@@ -189,8 +243,9 @@ def reachable_states(policy, universe: Universe, depth: int) -> set:
     return {state for state, _ in every_sequence(policy, universe, depth)}
 
 
-@pytest.mark.parametrize("policy", [PRESETS["linux-5.9-rc4"], PRESETS["linux-6.x"]],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "policy", [PRESETS["linux-5.9-rc4"], PRESETS["linux-6.x"]], ids=lambda p: p.name
+)
 def test_expanding_one_state_per_class_reaches_every_class(policy):
     assert explore(policy, 4, SMALL).states == len(reachable_states(policy, SMALL, 4))
 
@@ -198,7 +253,8 @@ def test_expanding_one_state_per_class_reaches_every_class(policy):
 def test_race_dedup_reaches_every_class():
     policy = BASE.replace(write_protect_seq=False)
     assert explore(policy, 6, RACE_UNIVERSE).states == len(
-        reachable_states(policy, RACE_UNIVERSE, 6))
+        reachable_states(policy, RACE_UNIVERSE, 6)
+    )
 
 
 def successors(blob: bytes, universe: Universe) -> set[tuple[frozenset[str], tuple]]:
@@ -215,12 +271,17 @@ def merged_pairs(policy, universe: Universe, depth: int) -> list[tuple[bytes, by
     return [(first[state], last[state]) for state in last]
 
 
-@pytest.mark.parametrize(("policy", "universe", "depth"), [
-    (PRESETS["linux-5.7"], UNIVERSE, 3), (BASE.without("rule4"), UNIVERSE, 3),
-    (PRESETS["linux-6.x"], UNIVERSE, 3),
-    (BASE, Universe(ops=("write", "read", "fork", "exit", "mprotect", "pageout"), pages=2), 3),
-    (BASE.replace(write_protect_seq=False), RACE_UNIVERSE, 6)],
-    ids=["linux-5.7", "no-rule4", "linux-6.x", "two-pages", "race"])
+@pytest.mark.parametrize(
+    ("policy", "universe", "depth"),
+    [
+        (PRESETS["linux-5.7"], UNIVERSE, 3),
+        (BASE.without("rule4"), UNIVERSE, 3),
+        (PRESETS["linux-6.x"], UNIVERSE, 3),
+        (BASE, Universe(ops=("write", "read", "fork", "exit", "mprotect", "pageout"), pages=2), 3),
+        (BASE.replace(write_protect_seq=False), RACE_UNIVERSE, 6),
+    ],
+    ids=["linux-5.7", "no-rule4", "linux-6.x", "two-pages", "race"],
+)
 def test_merged_states_have_the_same_next_steps(policy, universe, depth):
     """Dedup is a bisimulation: equal canonical states step to equal ones, same reports."""
     pairs = merged_pairs(policy, universe, depth)
@@ -241,10 +302,12 @@ def test_canonical_state_ignores_names_values_and_pfn_numbers():
     assert key("P:fork C; C:exit; P:fork D") == key("P:fork C")
     two = "P:mmap 2; P:write 0 X; "
     assert canonical_state(run_actions(two + "P:mprotect 1 1 rw")) == canonical_state(
-        run_actions(two))  # a VMA split in two is the same memory
+        run_actions(two)
+    )  # a VMA split in two is the same memory
     swapped_in_first, written_first = (
         canonical_state(run_actions(two + f"K:pageout P 0; {script}; P:exit", "linux-5.7"))
-        for script in ("P:read 0; P:write 1 Y", "P:write 1 Y; P:read 0"))
+        for script in ("P:read 0; P:write 1 Y", "P:write 1 Y; P:read 0")
+    )
     assert swapped_in_first == written_first  # pages in the swap cache and LRU batch only
 
 
@@ -259,7 +322,8 @@ def test_table_rows_are_the_presets_then_linux_5_11_without_each_rule():
     rows = table_rows()
     assert [(p.name, b and b.name) for p, b in rows] == [
         *((name, None) for name in PRESETS),
-        *((f"linux-5.11 without rule{n}", "linux-5.11") for n in range(1, 5))]
+        *((f"linux-5.11 without rule{n}", "linux-5.11") for n in range(1, 5)),
+    ]
 
 
 def test_table_renders_text_and_markdown_from_parallel_rows():
@@ -270,27 +334,34 @@ def test_table_renders_text_and_markdown_from_parallel_rows():
         "policy                    leak          lost-write    stale-pin     accounting",
         "------------------------  ------------  ------------  ------------  ------------",
         "linux-6.x                 none up to 3  none up to 3  none up to 3  none up to 3",
-        "linux-5.11 without rule3  none up to 3  none up to 3  3             none up to 3"]
+        "linux-5.11 without rule3  none up to 3  none up to 3  3             none up to 3",
+    ]
     assert render(results, markdown=True, new=True).splitlines() == [
-        "| policy | leak | lost-write | stale-pin | accounting |", "|---|---|---|---|---|",
-        "| linux-5.11 without rule3 | none up to 3 | none up to 3 | 3 | none up to 3 |"]
+        "| policy | leak | lost-write | stale-pin | accounting |",
+        "|---|---|---|---|---|",
+        "| linux-5.11 without rule3 | none up to 3 | none up to 3 | 3 | none up to 3 |",
+    ]
     assert caption(results, new=True).startswith(
         "Length of the shortest counterexample that the baseline (linux-5.11) passes, in "
-        "actions after \"P:mmap 1; P:write 0 X\"; universe: 2 live processes, 1 page")
+        'actions after "P:mmap 1; P:write 0 X"; universe: 2 live processes, 1 page'
+    )
 
 
 def test_command_echoes_parameters_then_prints_row_and_counterexamples(capsys):
     assert cowlib_main(["explore", "-p", "linux-5.11", "-w", "rule2", "-d", "4"]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("cowlib explore: policy=linux-5.11 without rule2 depth=4 procs=2 "
-                          "pages=1 ops=write,read,fork,")
+    assert out.startswith(
+        "cowlib explore: policy=linux-5.11 without rule2 depth=4 procs=2 "
+        "pages=1 ops=write,read,fork,"
+    )
     assert "linux-5.11 without rule2  4     none up to 4  none up to 4  none up to 4" in out
     assert f"  leak (4): {PREFIX}P:fork C; P:pin 0 ro long; P:write 0 v3; C:read 0" in out
     assert "depth 4/4 done" in err
 
 
-@pytest.mark.parametrize("argv", [["--depth", "x"], ["-p", "linux-4.0"], ["-d", "-1"],
-                                  ["--pages", "3"], ["--bogus"]])
+@pytest.mark.parametrize(
+    "argv", [["--depth", "x"], ["-p", "linux-4.0"], ["-d", "-1"], ["--pages", "3"], ["--bogus"]]
+)
 def test_command_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
     assert "error" in capsys.readouterr().err
@@ -299,7 +370,8 @@ def test_command_usage_errors_exit_2(argv, capsys):
 # -- --ops: the chapter's table from the command line -----------------------------------------
 BOOK_OPS = "write,read,fork,vmsplice,pipe_read,pin_rw,pin_ro,device_write,pageout"
 BOOK_TABLE = [
-    "| policy | leak | lost-write | stale-pin | accounting |", "|---|---|---|---|---|",
+    "| policy | leak | lost-write | stale-pin | accounting |",
+    "|---|---|---|---|---|",
     "| linux-5.7 | 4 | 5 | 3 | none up to 5 |",
     "| linux-5.8 | 4 | 5 | 3 | none up to 5 |",
     "| linux-5.9-rc4 | 4 | 5 | 3 | none up to 5 |",
@@ -309,13 +381,15 @@ BOOK_TABLE = [
     "| linux-5.11 without rule1 | 5 | none up to 5 | 3 | none up to 5 |",
     "| linux-5.11 without rule2 | 4 | none up to 5 | none up to 5 | none up to 5 |",
     "| linux-5.11 without rule3 | 4 | 5 | 3 | none up to 5 |",
-    "| linux-5.11 without rule4 | 5 | none up to 5 | 3 | none up to 5 |"]
+    "| linux-5.11 without rule4 | 5 | none up to 5 | 3 | none up to 5 |",
+]
 BOOK_NEW_TABLE = [
     *BOOK_TABLE[:2],
     "| linux-5.11 without rule1 | 5 | none up to 5 | none up to 5 | none up to 5 |",
     "| linux-5.11 without rule2 | 4 | none up to 5 | none up to 5 | none up to 5 |",
     "| linux-5.11 without rule3 | 4 | 5 | 3 | none up to 5 |",
-    "| linux-5.11 without rule4 | 5 | none up to 5 | 4 | none up to 5 |"]
+    "| linux-5.11 without rule4 | 5 | none up to 5 | 4 | none up to 5 |",
+]
 CHAPTER = Path(__file__).parents[1] / "book" / "explore.ipynb"
 
 
@@ -333,22 +407,33 @@ def book_table_run() -> list[str]:
     """cowlib explore --table with the chapter's nine operations, as the chapter says."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        assert cowlib_main(["explore", "--table", "--markdown", "-d", "5", "--ops", BOOK_OPS,
-                            "-j", "2"]) == 0
+        assert (
+            cowlib_main(
+                ["explore", "--table", "--markdown", "-d", "5", "--ops", BOOK_OPS, "-j", "2"]
+            )
+            == 0
+        )
     return out.getvalue().splitlines()
 
 
 def test_command_ops_reproduces_the_chapters_table(book_table_run):
     lines = book_table_run
     assert lines[0] == f"cowlib explore: table depth=5 procs=2 pages=1 ops={BOOK_OPS}"
-    caption_line = ("Length of the shortest counterexample, in actions after \"P:mmap 1; "
-                    "P:write 0 X\"; universe: 2 live processes, 1 page, ops "
-                    f"{BOOK_OPS}; depth 5.")
+    caption_line = (
+        'Length of the shortest counterexample, in actions after "P:mmap 1; '
+        'P:write 0 X"; universe: 2 live processes, 1 page, ops '
+        f"{BOOK_OPS}; depth 5."
+    )
     at = lines.index(caption_line)
-    assert lines[at + 1:at + 1 + len(BOOK_TABLE)] == BOOK_TABLE
-    at = next(i for i, line in enumerate(lines) if line.startswith(
-        "Length of the shortest counterexample that the baseline (linux-5.11) passes"))
-    assert lines[at + 1:at + 1 + len(BOOK_NEW_TABLE)] == BOOK_NEW_TABLE
+    assert lines[at + 1 : at + 1 + len(BOOK_TABLE)] == BOOK_TABLE
+    at = next(
+        i
+        for i, line in enumerate(lines)
+        if line.startswith(
+            "Length of the shortest counterexample that the baseline (linux-5.11) passes"
+        )
+    )
+    assert lines[at + 1 : at + 1 + len(BOOK_NEW_TABLE)] == BOOK_NEW_TABLE
 
 
 def test_chapter_shows_the_table_the_command_prints(book_table_run):
@@ -362,11 +447,15 @@ def test_chapter_shows_the_table_the_command_prints(book_table_run):
 
 
 def test_command_ops_with_a_policy_and_a_rule_off(capsys):
-    assert main(["-p", "linux-5.11", "-w", "rule2", "-d", "4",
-                 "--ops", "write, read,fork,pin_ro"]) == 0
+    assert (
+        main(["-p", "linux-5.11", "-w", "rule2", "-d", "4", "--ops", "write, read,fork,pin_ro"])
+        == 0
+    )
     out = capsys.readouterr().out
-    assert out.startswith("cowlib explore: policy=linux-5.11 without rule2 depth=4 procs=2 "
-                          "pages=1 ops=write,read,fork,pin_ro\n")
+    assert out.startswith(
+        "cowlib explore: policy=linux-5.11 without rule2 depth=4 procs=2 "
+        "pages=1 ops=write,read,fork,pin_ro\n"
+    )
     assert "linux-5.11 without rule2  4     none up to 4  none up to 4  none up to 4" in out
     assert f"  leak (4): {PREFIX}P:fork C; P:pin 0 ro long; P:write 0 v3; C:read 0" in out
 
@@ -374,16 +463,19 @@ def test_command_ops_with_a_policy_and_a_rule_off(capsys):
 def test_command_ops_with_race_keeps_the_race_depth(capsys):
     assert main(["--race", "-p", "linux-5.11", "--ops", "read"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("cowlib explore: policy=linux-5.11 depth=12 procs=2 pages=1 "
-                          "ops=read\n")
+    assert out.startswith("cowlib explore: policy=linux-5.11 depth=12 procs=2 pages=1 ops=read\n")
     assert "linux-5.11: 1 distinct states, 1 explored" in out  # reading changes nothing
 
 
-@pytest.mark.parametrize(("ops", "message"), [
-    ("write,bogus", "unknown operation 'bogus'; valid operations: "),
-    ("wrte,fork,gupf", "unknown operations 'wrte', 'gupf'; valid operations: "),
-    ("write,", "unknown operation ''; valid operations: "),
-    ("write,read,write", "operation listed twice: write")])
+@pytest.mark.parametrize(
+    ("ops", "message"),
+    [
+        ("write,bogus", "unknown operation 'bogus'; valid operations: "),
+        ("wrte,fork,gupf", "unknown operations 'wrte', 'gupf'; valid operations: "),
+        ("write,", "unknown operation ''; valid operations: "),
+        ("write,read,write", "operation listed twice: write"),
+    ],
+)
 def test_command_bad_ops_exit_2_listing_the_valid_names(ops, message, capsys):
     assert main(["--ops", ops]) == 2
     err = capsys.readouterr().err

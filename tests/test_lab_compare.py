@@ -64,7 +64,16 @@ def test_compare_reports_a_disagreement_beside_the_agreements():
     assert not result.agrees
     assert result.row("pipe-read", what="pipe", page=None).kernel == "SECRET-A"
     table = result.table()
-    assert "2 disagreement(s)" in table and "SECRET-B" in table and "DISAGREE" in table
+    assert "2 rows DISAGREE" in table and "SECRET-B" in table
+    assert "the pipe is drained\n  P    all   pipe   SECRET-B  SECRET-A  DISAGREE" in table
+
+
+def test_table_merges_each_page_row_with_its_anon_exclusive_row():
+    model = [obs("p-writes", "page", 7), obs("p-writes", "anon_exclusive", True)]
+    kernel = [obs("p-writes", "page", 9), obs("p-writes", "anon_exclusive", False)]
+    table = compare(VMSPLICE, model, kernel, preset="linux-6.x").table()
+    (row,) = [line for line in table.splitlines() if line.split()[:3] == ["P", "0", "page"]]
+    assert row.split() == ["P", "0", "page", "#1", "new", "AE=1", "#1", "new", "AE=0", "DISAGREE"]
 
 
 def test_compare_marks_hidden_values_and_kernel_only_measurements():

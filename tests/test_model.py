@@ -157,6 +157,7 @@ def test_gup_forces_cow_in_5_8_only():
 
 def test_mprotect_read_only_then_write_segfaults_and_state_is_unchanged():
     from cowlib import SegFault
+
     k, p, a = setup()
     p.write(a, "X")
     p.mprotect(a, write=False)
@@ -173,7 +174,9 @@ def test_mprotect_splits_the_vma():
     k, p, a = setup(pages=3)
     p.mprotect(a + PAGE_SIZE, pages=1, write=False)
     vmas = k.snapshot().proc("P").vmas
-    pages = [((start - a) // PAGE_SIZE, (end - a) // PAGE_SIZE, write) for start, end, write in vmas]
+    pages = [
+        ((start - a) // PAGE_SIZE, (end - a) // PAGE_SIZE, write) for start, end, write in vmas
+    ]
     assert pages == [(0, 1, True), (1, 2, False), (2, 3, True)]
 
 

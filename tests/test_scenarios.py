@@ -3,8 +3,8 @@
 import pytest
 
 from cowlib import PRESETS
-from cowlib.oracle import MISSED, NEEDED, REUSE, UNNEEDED, WRONG
 from cowlib.scenarios import RULE_BREAKERS, SCENARIOS, Outcome
+from cowlib.trace import MISSED, NEEDED, REUSE, UNNEEDED, WRONG
 
 CASES = [(s, p) for s in SCENARIOS for p in PRESETS]
 
@@ -39,8 +39,9 @@ def test_vmsplice_child_cannot_see_parent_writes_after_fork_under_page_count():
 def test_mapcount_rule_reuses_the_page_the_pipe_holds():
     k = SCENARIOS["S2"].run("linux-5.7")
     write = next(s for s in k.trace if s.action == "P:write 0 Y")
-    assert "mapcount 1 + swapcount 0 = 1 <= 1 -> reuse (page_count()=3 not consulted)" \
-        in write.explain
+    assert (
+        "mapcount 1 + swapcount 0 = 1 <= 1 -> reuse (page_count()=3 not consulted)" in write.explain
+    )
     assert k.trace[-1].result == "Y"
     assert [v.kind for v in k.violations] == ["leak"]
 
@@ -71,6 +72,12 @@ def test_pinned_page_is_kept_out_of_the_swap_cache():
 
 def test_spurious_cow_counts_by_era():
     counts = {p: SCENARIOS["S12"].run(p).stats[UNNEEDED] for p in PRESETS}
-    assert counts == {"linux-5.7": 0, "linux-5.8": 0, "linux-5.9-rc4": 1, "linux-5.11": 1,
-                      "linux-5.18": 0, "linux-6.x": 0}
+    assert counts == {
+        "linux-5.7": 0,
+        "linux-5.8": 0,
+        "linux-5.9-rc4": 1,
+        "linux-5.11": 1,
+        "linux-5.18": 0,
+        "linux-6.x": 0,
+    }
     assert SCENARIOS["S12"].run("linux-5.18").stats[REUSE] == 1

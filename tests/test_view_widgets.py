@@ -56,7 +56,7 @@ def test_a_refused_action_is_reported_in_the_widget_and_not_kept():
     for bad, said in (
         ("C:write 0 Q", "C:write 0 Q"),
         ("Z:frobnicate", "unknown process verb &#x27;frobnicate&#x27;"),
-            ("Z:write 0 X", "named &#x27;Z&#x27;"),
+        ("Z:write 0 X", "named &#x27;Z&#x27;"),
         ("P:write 0 'unclosed", "cannot parse"),
     ):
         assert not s.append(bad)

@@ -32,6 +32,7 @@ class Switch:
     name: str
     values: dict[object, Choice]
     rule: str | None = None
+    requires: str | None = None  # a switch that must be on for this one to matter
 
 
 _OFF = "not in this era"
@@ -167,6 +168,7 @@ SWITCHES: dict[str, Switch] = {
                 ),
                 False: Choice("mprotect(PROT_WRITE) leaves PTEs read-only; the next write faults"),
             },
+            requires="anon_exclusive",  # can_change_pte_writable() tests PageAnonExclusive
         ),
         Switch(
             "copy_when_unsure",
@@ -297,6 +299,16 @@ PRESETS: dict[str, Policy] = {
 }
 
 NEWEST = "linux-6.x"
+
+ERAS: dict[str, str] = {
+    "linux-5.7": "the mapcount era, before any of the 2020 fixes",
+    "linux-5.8": "5.8 with the forced COW in GUP (17839856fd58)",
+    "linux-5.9-rc4": "page_count() == 1 (rule 1) alone; nothing protects pins yet",
+    "linux-5.11": "all four rules: the kernel of the December 2021 thread",
+    "linux-5.18": "COW fixes part 1: page_count everywhere, fewer spurious COWs",
+    "linux-6.x": "PageAnonExclusive and reliable R/O pins",
+}
+"""What each preset stands for, in one line (the version map shows it)."""
 
 
 def get_policy(policy: str | Policy | None) -> Policy:

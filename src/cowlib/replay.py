@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .actions import apply
 from .errors import BadArgument, CowError
@@ -30,6 +30,7 @@ class Run:
     trace: tuple[Step, ...]
     outcome: Outcome
     error: str | None = None  # the CowError that stopped the run early
+    stats: dict[str, int] = field(default_factory=dict)  # the kernel's stats at the end
 
 
 def resolve(source: Source) -> tuple[list[str], str]:
@@ -73,7 +74,7 @@ def run(actions: list[str], policy: Policy) -> Run:
     """Replay actions on Kernel(policy), stopping at the first one the kernel refuses."""
     k = Kernel(policy)
     error = replay(k, actions)
-    return Run(policy, tuple(k.trace), Outcome.of(k), error)
+    return Run(policy, tuple(k.trace), Outcome.of(k), error, dict(k.stats))
 
 
 def summary(r: Run) -> str:

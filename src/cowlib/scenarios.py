@@ -72,7 +72,8 @@ class Scenario:
 def _per_era(
     a: Expect, a2: Expect, b: Expect, c: Expect, c18: Expect, d: Expect
 ) -> dict[str, Expect]:
-    return dict(zip(PRESETS, (a, a2, b, c, c18, d), strict=True))
+    """One expectation per preset, oldest first (test_scenarios checks that none is missing)."""
+    return dict(zip(PRESETS, (a, a2, b, c, c18, d)))
 
 
 def _e(

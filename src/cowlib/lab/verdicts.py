@@ -9,6 +9,8 @@ page, so no script allocates after freeing a page it looked at.
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 from .script import HIDDEN, Experiment, Observation
@@ -23,6 +25,7 @@ NO_KERNEL = "kernel error"
 FINE = {AGREE, NOT_OBSERVED, KERNEL_ONLY, SKIPPED}
 
 COLUMNS = ("who", "page", "what", "model", "kernel", "verdict", "detail")
+SHORT = {"mapcount": "mc", "swapcache": "sc"}  # detail keys, shortened in tables
 
 
 @dataclass(frozen=True)
@@ -64,42 +67,84 @@ class Result:
             and all(r.verdict in FINE for r in self.rows)
         )
 
+    def verdict(self) -> str:
+        """One line: agrees on how many rows (and how many the kernel hid), or why not."""
+        if self.skipped:
+            return f"skipped: {self.skipped}"
+        if self.error:
+            return "error: " + self.error.strip().splitlines()[-1]
+        if self.disagreements:
+            return f"DISAGREES in {_rows(len(self.disagreements))}"
+        compared = sum(r.verdict == AGREE for r in self.rows)
+        hidden = sum(r.verdict == NOT_OBSERVED for r in self.rows)
+        return f"agrees on {_rows(compared)}" + (
+            f", {_rows(hidden)} hidden (need root)" if hidden else ""
+        )
+
     def row(self, step: str, who: str = "P", what: str = "page", page: int | None = 0) -> Row:
         for r in self.rows:
             if (r.step, r.who, r.what, r.page) == (step, who, what, page):
                 return r
         raise KeyError(f"Result.row: no {what} of {who} page {page} at step {step!r}")
 
-    def table(self) -> str:
+    def table(self, width: int = 88) -> str:
+        """The experiment narrowly: a line per step, then its observations, model beside
+        kernel; a page row and its anon_exclusive row are one row ("#1 AE=1")."""
         if self.skipped:
             status = f"SKIPPED: {self.skipped}"
         elif self.disagreements:
-            status = f"{len(self.disagreements)} disagreement(s)"
-        elif self.agrees:
-            status = "model and kernel agree"
+            status = f"{len(self.disagreements)} rows DISAGREE"
         else:
-            status = "INCOMPLETE"
+            status = "model and kernel agree" if self.agrees else "INCOMPLETE"
         header = [
-            f"{self.name}: {self.title}",
-            f"model {self.preset} | kernel {self.kernel_release or '-'} | {status}",
+            textwrap.fill(f"{self.name}: {self.title}", width),
+            f"model {self.preset}, kernel {self.kernel_release or '-'}: {status}",
         ]
         if self.error:
             header.append(f"error: {self.error.strip().splitlines()[-1]}")
-        cells = [("step", *COLUMNS)]
+        lines, previous = [(None, COLUMNS)], None
+        for step, text, cells in self._merged():
+            lines.append((text if step != previous else None, cells))
+            previous = step
+        widths = [max(len(cells[i]) for _, cells in lines) for i in range(len(COLUMNS))]
+        out = []
+        for text, cells in lines:
+            if text:
+                out.append(text)
+            out.append(
+                "  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+            )
+        return "\n".join(header + out)
+
+    def _merged(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        """(step, its text, cells) per row, each page row merged with its AE row."""
         seen: dict[str, set] = {"model": set(), "kernel": set()}
-        previous = None
-        for r in self.rows:
-            label = r.text if r.step != previous else ""
-            previous = r.step
-            model, kernel = (show(r, side, getattr(r, side), seen) for side in ("model", "kernel"))
-            page = "all" if r.page is None else str(r.page)
-            cells.append((label, r.who, page, r.what, model, kernel, r.verdict, r.detail))
-        widths = [max(len(c[i]) for c in cells) for i in range(len(cells[0]))]
-        lines = [
-            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-            for row in cells
-        ]
-        return "\n".join(header + lines)
+        rows = list(self.rows)
+        for i, row in enumerate(rows):
+            if row.what == "anon_exclusive":
+                continue
+            values = [show(row, side, getattr(row, side), seen) for side in ("model", "kernel")]
+            verdicts = [row.verdict]
+            nxt = rows[i + 1] if i + 1 < len(rows) else None
+            if row.what == "page" and nxt and nxt.what == "anon_exclusive" and nxt.page == row.page:
+                for j, side in enumerate(("model", "kernel")):
+                    flag = getattr(nxt, side)
+                    if values[j] != NOT_OBSERVED and flag is not None:
+                        values[j] += " AE=" + (str(int(flag)) if isinstance(flag, bool) else flag)
+                verdicts.append(nxt.verdict)
+            verdict = next(
+                (v for v in (DISAGREE, NOT_OBSERVED, SKIPPED) if v in verdicts), verdicts[0]
+            )
+            text, detail = row.text, row.detail
+            if "=" in detail:
+                detail = " ".join(
+                    f"{SHORT.get(k, k)}={v}" for k, v in (f.split("=") for f in detail.split())
+                )
+            if ", median of " in detail:  # a timing: the trials go on the step's line
+                detail, trials = detail.split(", median of ")
+                text = f"median of {trials}"
+            page = "all" if row.page is None else str(row.page)
+            yield row.step, text, (row.who, page, row.what, *values, verdict, detail)
 
     __str__ = table
 
@@ -119,6 +164,10 @@ class Result:
             "error": self.error,
             "rows": [asdict(r) for r in self.rows],
         }
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" + ("" if n == 1 else "s")
 
 
 def show(row: Row, side: str, value: object, seen: dict[str, set]) -> str:

@@ -86,3 +86,19 @@ def render_trace(trace: list[Step], full: bool = True) -> str:
         out += [f"  | {line}" for line in s.explain.splitlines()]
         out += [f"  !! {v.kind.upper()}: {v.message}" for v in s.violations]
     return "\n".join(out)
+
+
+def wrap(text: str, width: int = 72) -> str:
+    """Fold long trace lines to width, keeping each line's indentation (and its | or !!)."""
+    import textwrap
+
+    lines = []
+    for line in text.splitlines():
+        indent = " " * (len(line) - len(line.lstrip(" |!"))) + "    "
+        lines += textwrap.wrap(line, width, subsequent_indent=indent) or [""]
+    return "\n".join(lines)
+
+
+def explain(step: Step, width: int = 72) -> str:
+    """A step's operation and its explanation, folded to width."""
+    return wrap("\n".join([f"[{step.index}] {step.op}", *step.explain.splitlines()]), width)

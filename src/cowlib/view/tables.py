@@ -1,0 +1,246 @@
+"""Tables the chapters show: one Table type with a Markdown and a plain-text form.
+
+    outcomes("S2", ["linux-5.7", "linux-5.9-rc4"])        # per kernel: what happened
+    outcomes(actions, policies, "fork_copies")            # ... with a stats column
+    violation_matrix(SCENARIOS.values(), PRESETS)         # scenario x preset
+    follow_page(k.trace, pfn=1)                           # one page, step by step
+
+A Table displays as Markdown in the book and in Jupyter, and as an aligned text table
+wherever only text/plain is read (a downloaded notebook, a terminal, a screen reader
+reading the source). Tables never run the model: outcomes() and violation_matrix() take
+runs made by cowlib.replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ..lab.verdicts import Result as LabResult
+from ..policy import ERAS, PRESETS, RULES, SWITCHES, Policy
+from ..replay import Run, Source, policies, resolve, run
+from ..scenarios import Scenario
+from ..trace import PageView, Step
+from .text import flags
+
+STAT_COLUMNS = {
+    "fork_copies": "fork copies",
+    "unshares": "unshares",
+    "swapouts": "swapped out",
+    "swapins": "swapped in",
+}
+
+
+class Table:
+    """Rows of cells under a header; str() of every cell is shown."""
+
+    def __init__(self, header: Sequence[object], rows: Iterable[Sequence[object]]) -> None:
+        self.header = [str(c) for c in header]
+        self.rows = [[str(c) for c in row] for row in rows]
+        for row in self.rows:
+            if len(row) != len(self.header):
+                raise ValueError(f"row {row} has {len(row)} cells, the header {len(self.header)}")
+
+    def markdown(self) -> str:
+        def line(cells: list[str]) -> str:
+            return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+        return "\n".join(
+            [line(self.header), "|" + "---|" * len(self.header), *map(line, self.rows)]
+        )
+
+    def text(self) -> str:
+        """Aligned columns, Markdown emphasis and code marks removed."""
+        plain = [
+            [c.replace("`", "").replace("**", "") for c in row] for row in [self.header, *self.rows]
+        ]
+        widths = [max(len(row[i]) for row in plain) for i in range(len(self.header))]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in plain
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def __add__(self, other: Table) -> Tables:
+        return Tables([self, other])
+
+
+class Tables:
+    """Several tables shown one after the other."""
+
+    def __init__(self, tables: list[Table]) -> None:
+        self.tables = tables
+
+    def _repr_markdown_(self) -> str:
+        return "\n\n".join(t.markdown() for t in self.tables)
+
+    def __repr__(self) -> str:
+        return "\n\n".join(t.text() for t in self.tables)
+
+    def __add__(self, other: Table) -> Tables:
+        return Tables([*self.tables, other])
+
+
+def _joined(items: Iterable[str], empty: str) -> str:
+    return ", ".join(items) or empty
+
+
+def outcomes(source: Source, presets: Iterable[str | Policy], *stats: str) -> Table:
+    """Per kernel: the violations, the COW decisions, the stats asked for, the reads."""
+    actions, _ = resolve(source)
+    runs = [run(actions, p) for p in policies(presets)]
+    return outcome_table(runs, *stats)
+
+
+def outcome_table(runs: Iterable[Run], *stats: str) -> Table:
+    """The table outcomes() shows, for runs already made."""
+    unknown = [s for s in stats if s not in STAT_COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown stats {unknown}; stats: {', '.join(STAT_COLUMNS)}")
+    header = ["kernel", "violations", "COW decisions", *(STAT_COLUMNS[s] for s in stats), "reads"]
+    rows = []
+    for r in runs:
+        o = r.outcome
+        rows.append([
+            f"`{r.policy.name}`", _joined(sorted(o.violations), "none"),
+            _joined(o.decisions, "-"), *(r.stats[s] for s in stats), _joined(o.reads, "-"),
+        ])  # fmt: skip
+    return Table(header, rows)
+
+
+def violation_matrix(
+    scenarios: Iterable[Scenario],
+    presets: Iterable[str | Policy],
+    fixed: tuple[str, str] | None = None,
+) -> Table:
+    """Scenario x preset: the violations each run reports ("ok" if none).
+
+    With fixed = (old, new), the scenarios that preset old gets wrong and preset new
+    gets right are set in bold.
+    """
+    chosen = policies(presets)
+    header = ["scenario", "title", *(p.name.removeprefix("linux-") for p in chosen)]
+    rows = []
+    for s in scenarios:
+        found = {p.name: sorted(run(resolve(s)[0], p).outcome.violations) for p in chosen}
+        cells = [", ".join(v) or "ok" for v in found.values()]
+        name = s.name
+        if fixed and found[fixed[0]] and not found[fixed[1]]:
+            cells = [f"**{c}**" if c != "ok" else c for c in cells]
+            name = f"**{name}**"
+        rows.append([name, s.title, *cells])
+    return Table(header, rows)
+
+
+def follow_page(trace: Sequence[Step], pfn: int, proc: str = "P", start: int = 2) -> Table:
+    """After each step from start on: proc's first PTE, and one page's counters."""
+    rows = []
+    for step in trace[start:]:
+        ptes = step.snapshot.proc(proc).ptes
+        pte = (
+            "-"
+            if not ptes
+            else f"swap slot {ptes[0].target}"
+            if ptes[0].kind == "swap"
+            else f"pfn {ptes[0].target} {'rw' if ptes[0].write else 'r-'}"
+        )
+        page: PageView | None = step.snapshot.page(pfn)
+        counts = (page.refcount, page.mapcount, flags(page)) if page else ("freed", "", "")
+        rows.append([f"`{step.action}`", pte, *counts])
+    return Table([
+        "step", f"{proc}'s PTE", f"pfn {pfn}: refcount", "mapcount", "flags",
+    ], rows)  # fmt: skip
+
+
+def page_pattern(result: LabResult) -> Table:
+    """A lab experiment: the page each actor maps after each step that looked, model beside
+    kernel (one label where they agree)."""
+
+    def label(model: object, kernel: object) -> str:
+        if model == kernel:
+            return f"`{model}`"
+        return f"model `{model}`, kernel `{kernel if kernel is not None else '-'}`"
+
+    actors = list(dict.fromkeys(row.who for row in result.rows if row.what == "page"))
+    steps: dict[str, dict[str, str]] = {}
+    for row in result.rows:
+        if row.what == "page":
+            steps.setdefault(row.text, {})[row.who] = label(row.model, row.kernel)
+    return Table(
+        ["after", *actors],
+        [[text, *(seen.get(a, "") for a in actors)] for text, seen in steps.items()],
+    )
+
+
+def disagreements(result: LabResult) -> Table | str:
+    """A lab experiment's rows where the model twin and the kernel differ (or why none)."""
+    if result.skipped or not result.disagreements:
+        return result.verdict()
+    return Table(
+        ["step", "who", "page", "what", "model", "kernel"],
+        [
+            [
+                r.text,
+                r.who,
+                "all" if r.page is None else r.page,
+                r.what,
+                f"`{r.model}`",
+                f"`{r.kernel}`",
+            ]
+            for r in result.disagreements
+        ],
+    )
+
+
+def _value(value: object) -> str:
+    return {True: "yes", False: "no"}.get(value, f"`{value}`")
+
+
+def switch_table() -> Table:
+    """Switch x preset: each preset's value of each switch (oldest preset first)."""
+    return Table(
+        ["switch", *(name.removeprefix("linux-") for name in PRESETS)],
+        [[f"`{s}`", *(_value(getattr(p, s)) for p in PRESETS.values())] for s in SWITCHES],
+    )
+
+
+def meaning_table() -> Table:
+    """Every value of every switch: what the kernel does, the commits, the functions."""
+    rows = []
+    for s in SWITCHES.values():
+        for value, choice in s.values.items():
+            commits = ", ".join(choice.commits) or "-"
+            if choice.until:
+                commits += f" (until {', '.join(choice.until)})"
+            rule = f" ({s.rule})" if s.rule else ""
+            functions = ", ".join(f"`{f}`" for f in choice.functions) or "-"
+            rows.append(
+                [f"`{s.name}` = {_value(value)}{rule}", choice.behaviour, commits, functions]
+            )
+    return Table(["switch = value", "kernel behaviour", "commits", "kernel functions"], rows)
+
+
+def preset_table() -> Table:
+    """Each preset: what it stands for, and the commits of the switch values it has."""
+    rows = []
+    for name, policy in PRESETS.items():
+        commits = dict.fromkeys(c for s in SWITCHES for c in policy.choice(s).commits)
+        rows.append([f"`{name}`", ERAS[name], ", ".join(commits) or "-"])
+    return Table(["preset", "what it stands for", "commits in effect"], rows)
+
+
+def rule_table() -> Table:
+    """Linus's rules as the book numbers them, and the switches that turn each off."""
+    return Table(
+        ["rule", "in one line", "turned off by"],
+        [
+            [key, rule.summary, ", ".join(f"`{k}={v}`" for k, v in rule.switches.items())]
+            for key, rule in RULES.items()
+        ],
+    )
