@@ -45,7 +45,7 @@ class Kernel:
 
     @property
     def stats(self) -> dict[str, int]:
-        """Counts: COW decisions by class, fork_copies, unshares, swapouts, swapins."""
+        """COW decisions counted by class, and fork_copies, unshares, swapouts, swapins."""
         return self.machine.stats
 
     # -- public operations ----------------------------------------------------------

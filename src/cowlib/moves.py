@@ -108,7 +108,7 @@ class Universe:
 
     @property
     def prefix(self) -> tuple[str, ...]:
-        """The fixed start of every sequence: P maps the pages and populates page 0."""
+        """The fixed start of every sequence, where P maps the pages and populates page 0."""
         return (
             format_action("P", "mmap", self.pages),
             format_action("P", "write", 0, PREFIX_VALUE),

@@ -73,7 +73,7 @@ def _per_era(
     a: Expect, a2: Expect, b: Expect, c: Expect, c18: Expect, d: Expect
 ) -> dict[str, Expect]:
     """One expectation per preset, oldest first (test_scenarios checks that none is missing)."""
-    return dict(zip(PRESETS, (a, a2, b, c, c18, d)))
+    return dict(zip(PRESETS, (a, a2, b, c, c18, d), strict=False))
 
 
 def _e(

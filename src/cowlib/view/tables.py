@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..lab.verdicts import Result as LabResult
+from ..lab.verdicts import Result
 from ..policy import ERAS, PRESETS, RULES, SWITCHES, Policy
 from ..replay import Run, Source, policies, resolve, run
 from ..scenarios import Scenario
@@ -158,7 +158,7 @@ def follow_page(trace: Sequence[Step], pfn: int, proc: str = "P", start: int = 2
     ], rows)  # fmt: skip
 
 
-def page_pattern(result: LabResult) -> Table:
+def page_pattern(result: Result) -> Table:
     """A lab experiment: the page each actor maps after each step that looked, model beside
     kernel (one label where they agree)."""
 
@@ -178,7 +178,7 @@ def page_pattern(result: LabResult) -> Table:
     )
 
 
-def disagreements(result: LabResult) -> Table | str:
+def disagreements(result: Result) -> Table | str:
     """A lab experiment's rows where the model twin and the kernel differ (or why none)."""
     if result.skipped or not result.disagreements:
         return result.verdict()
