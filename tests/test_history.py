@@ -86,9 +86,15 @@ def test_mail_names_an_unknown_key():
     assert mail("torvalds-2021-12-18a").message_id.startswith("<CAHk-=wg95CiyT45")
 
 
-@pytest.mark.parametrize("tag, release", [
-    ("v5.11-rc5", "5.11"), ("v5.18", "5.18"), ("v5.9-rc7", "5.9"), ("v2.6.13-rc1", "2.6.13"),
-])
+@pytest.mark.parametrize(
+    "tag, release",
+    [
+        ("v5.11-rc5", "5.11"),
+        ("v5.18", "5.18"),
+        ("v5.9-rc7", "5.9"),
+        ("v2.6.13-rc1", "2.6.13"),
+    ],
+)
 def test_release_drops_the_v_and_the_rc(tag, release):
     c = Commit("0" * 12, "t", "a", tag, "s", True, "x.")
     assert c.release == release

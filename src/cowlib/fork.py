@@ -21,14 +21,15 @@ def dup_mmap_begin(m: Machine, parent: Mm, child: Mm) -> None:
     child.forked_by = parent
     parent.fork_child = child
     parent.fork_pending = dict.fromkeys(sorted(parent.ptes), "check")
+    lock = f"dup_mmap({parent.owner}->{child.owner}): {m.fn('mmap_write_lock')}"
     if m.policy.write_protect_seq:
         parent.write_protect_seq += 1
         m.note(
-            f"dup_mmap({parent.owner}->{child.owner}): mmap_write_lock, "
-            f"write_seqcount_begin(write_protect_seq) -> {parent.write_protect_seq}"
+            f"{lock}; copy_page_range(): raw_write_seqcount_begin(write_protect_seq) -> "
+            f"{parent.write_protect_seq}"
         )
     else:
-        m.note(f"dup_mmap({parent.owner}->{child.owner}): mmap_write_lock (no write_protect_seq)")
+        m.note(lock)
 
 
 def dup_mmap_check(m: Machine, parent: Mm, addr: int) -> None:
@@ -54,10 +55,13 @@ def dup_mmap_end(m: Machine, parent: Mm) -> Mm:
             dup_mmap_share(m, parent, addr)
     child, parent.fork_child = parent.fork_child, None
     child.forked_by = None
+    unlock = f"dup_mmap({parent.owner}->{child.owner}): {m.fn('mmap_write_unlock')}"
     if m.policy.write_protect_seq:
         parent.write_protect_seq += 1
         m.note(
-            f"dup_mmap({parent.owner}->{child.owner}): write_seqcount_end -> "
-            f"{parent.write_protect_seq}, mmap_write_unlock"
+            f"copy_page_range(): raw_write_seqcount_end(write_protect_seq) -> "
+            f"{parent.write_protect_seq}; {unlock}"
         )
+    else:
+        m.note(unlock)
     return child

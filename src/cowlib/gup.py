@@ -182,12 +182,9 @@ def gupf_begin(m: Machine, mm: Mm, h: Holder) -> GupFast:
     h.in_flight = True
     mm_set_has_pinned_flag(m, mm, True)
     seq = mm.write_protect_seq if m.policy.write_protect_seq else None
-    where = f"gup_fast({mm.owner}, {h.addr:#x})"
+    where = m.call("gup_fast", f"{mm.owner}, {h.addr:#x}")
     if seq is not None and seq % 2:
-        m.note(
-            f"{where}: raw_read_seqcount(write_protect_seq)={seq} is odd (fork running)"
-            " -> fall back to slow GUP"
-        )
+        m.note(f"{where}: write_protect_seq={seq} is odd (fork running) -> fall back to slow GUP")
         return GupFast(h, seq, "fallback")
     page, why = gup_fast_pte(m, mm, h.addr, True, h.writable, h.longterm)
     if page is None:
@@ -205,23 +202,24 @@ def gupf_begin(m: Machine, mm: Mm, h: Holder) -> GupFast:
 def gupf_pin(m: Machine, mm: Mm, g: GupFast) -> None:
     """try_grab_folio(): take the pin on the page the walk saw."""
     if g.stage != "read":
-        m.note(f"gup_fast({mm.owner}): nothing to grab ({g.stage})")
+        m.note(f"{m.call('gup_fast', mm.owner)}: nothing to grab ({g.stage})")
         return
     page = m.pages[g.pte[0]]
     try_grab_page(page, True)
     g.holder.pfn = page.pfn
     g.stage = "pinned"
-    m.note(f"gup_fast({mm.owner}): try_grab_folio(pfn {page.pfn}) -> refcount {page.refcount}")
+    grab = m.call("try_grab_folio", f"pfn {page.pfn}")
+    m.note(f"{m.call('gup_fast', mm.owner)}: {grab} -> refcount {page.refcount}")
 
 
 def gupf_check(m: Machine, mm: Mm, g: GupFast) -> None:
     """Re-check the PTE, and read_seqcount_retry(write_protect_seq) if the era has it."""
     if g.stage != "pinned":
-        m.note(f"gup_fast({mm.owner}): nothing to re-check ({g.stage})")
+        m.note(f"{m.call('gup_fast', mm.owner)}: nothing to re-check ({g.stage})")
         return
     pte = mm.ptes.get(g.holder.addr)
     now = (pte.pfn, pte.write) if pte is not None and pte.present else None
-    where = f"gup_fast({mm.owner}, {g.holder.addr:#x})"
+    where = m.call("gup_fast", f"{mm.owner}, {g.holder.addr:#x}")
     if now != g.pte:
         why = "the PTE changed under us"
     elif g.seq is not None and mm.write_protect_seq != g.seq:
@@ -237,13 +235,13 @@ def gupf_check(m: Machine, mm: Mm, g: GupFast) -> None:
     gup_put_page(m, m.pages[g.holder.pfn], True)
     g.holder.pfn = None
     g.stage = "fallback"
-    m.note(f"{where}: {why} -> unpin_user_page, fall back to slow GUP")
+    m.note(f"{where}: {why} -> {m.fn('gup_fast_unpin_user_pages')}, fall back to slow GUP")
 
 
 def gupf_slow(m: Machine, mm: Mm, g: GupFast) -> None:
     """The slow-path fallback: __gup_longterm_locked() under mmap_lock; GUP-fast returns."""
     if g.stage != "fallback":
-        m.note(f"gup_fast({mm.owner}): no fallback needed ({g.stage})")
+        m.note(f"{m.call('gup_fast', mm.owner)}: no fallback needed ({g.stage})")
     else:
         h = g.holder
         page = get_user_pages(m, mm, h.addr, True, h.writable, h.longterm)

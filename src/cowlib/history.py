@@ -579,9 +579,16 @@ _COMMITS: tuple[Commit, ...] = (
         title="mm/gup: page->hpage_pinned_refcount: exact pin counts for huge pages",
         author="John Hubbard",
         tag="v5.7-rc1",
-        source="<20200207033735.308000-9-jhubbard@nvidia.com> (v5 08/12); Hubbard in the LKP regression thread: 'that commit happened in April, 2020'",
+        source=(
+            "<20200207033735.308000-9-jhubbard@nvidia.com> (v5 08/12); Hubbard in the LKP "
+            "regression thread: 'that commit happened in April, 2020'"
+        ),
         verified=True,
-        summary="Compound pages of order > 1 get an exact pin count in the third struct page (page_maybe_dma_pinned() = compound_pincount > 0, +1 refcount per pin, no 1024 bias), so pinning any subpage marks the whole THP or hugetlb folio as pinned.",
+        summary=(
+            "Compound pages of order > 1 get an exact pin count in the third struct page "
+            "(page_maybe_dma_pinned() = compound_pincount > 0, +1 refcount per pin, no 1024 "
+            "bias), so pinning any subpage marks the whole THP or hugetlb folio as pinned."
+        ),
     ),
     Commit(
         id="97a7e4733b9b",
@@ -590,35 +597,59 @@ _COMMITS: tuple[Commit, ...] = (
         tag="v5.12-rc3",
         source="gregkh/driver-core push 15 Mar 2021 (revlist lists it before 'Linux 5.12-rc3')",
         verified=True,
-        summary="Factors the fork-time test (MMF_HAS_PINNED and page_maybe_dma_pinned) used for PTEs, THP and hugetlb into page_needs_cow_for_dma().",
+        summary=(
+            "Factors the fork-time test (MMF_HAS_PINNED and page_maybe_dma_pinned) used for PTEs,"
+            " THP and hugetlb into page_needs_cow_for_dma()."
+        ),
     ),
     Commit(
         id="4eae4efa2c29",
         title="hugetlb: do early cow when page pinned on src mm",
         author="Peter Xu",
         tag="v5.12-rc3",
-        source="<20210217233547.93892-6-peterx@redhat.com> (v5 5/5); gregkh/driver-core push 15 Mar 2021 (revlist lists it before 'Linux 5.12-rc3')",
+        source=(
+            "<20210217233547.93892-6-peterx@redhat.com> (v5 5/5); gregkh/driver-core push 15 Mar "
+            "2021 (revlist lists it before 'Linux 5.12-rc3')"
+        ),
         verified=True,
-        summary="copy_hugetlb_page_range() copies a maybe-pinned private hugetlb page for the child at fork, so 5.11 still shared pinned hugetlb pages.",
+        summary=(
+            "copy_hugetlb_page_range() copies a maybe-pinned private hugetlb page for the child "
+            "at fork, so 5.11 still shared pinned hugetlb pages."
+        ),
     ),
     Commit(
         id="7dad331be781",
         title="selftests/vm: anon_cow: hugetlb tests",
         author="David Hildenbrand",
         tag="v6.1-rc1",
-        source="commit text quoted by its author in reply to <ZivScN8-Uoi9eye8@x1n> (26 Apr 2024); mm pushes listing it with f4b5fd6946e2 'selftests/vm: anon_cow: THP tests'",
+        source=(
+            "commit text quoted by its author in reply to <ZivScN8-Uoi9eye8@x1n> (26 Apr 2024); "
+            "mm pushes listing it with f4b5fd6946e2 'selftests/vm: anon_cow: THP tests'"
+        ),
         verified=False,
-        summary="Runs the anonymous COW cases on every hugetlb size and documents that the vmsplice() cases fail until vmsplice uses FOLL_PIN.",
-        note="author date 27 Sep 2022 read; first tag inferred from the 6.1 merge window; no dated rc shortlog or merge mail listing it was read",
+        summary=(
+            "Runs the anonymous COW cases on every hugetlb size and documents that the vmsplice()"
+            " cases fail until vmsplice uses FOLL_PIN."
+        ),
+        note=(
+            "author date 27 Sep 2022 read; first tag inferred from the 6.1 merge window; no dated"
+            " rc shortlog or merge mail listing it was read"
+        ),
     ),
     Commit(
         id="7d8faaf15545",
         title="mm/madvise: introduce MADV_COLLAPSE sync hugepage collapse",
         author="Zach O'Keefe",
         tag="v6.1-rc1",
-        source="Zach O'Keefe's madvise.2 man-pages patch: 'Linux 6.1 introduced MADV_COLLAPSE in upstream commit 7d8faaf15545'",
+        source=(
+            "Zach O'Keefe's madvise.2 man-pages patch: 'Linux 6.1 introduced MADV_COLLAPSE in "
+            "upstream commit 7d8faaf15545'"
+        ),
         verified=True,
-        summary="madvise(MADV_COLLAPSE) collapses a range into PMD THPs synchronously; for anon memory it allocates a fresh THP and copies (no in-place collapse).",
+        summary=(
+            "madvise(MADV_COLLAPSE) collapses a range into PMD THPs synchronously; for anon "
+            "memory it allocates a fresh THP and copies (no in-place collapse)."
+        ),
     ),
     Commit(
         id="f8664f3c4a08",
@@ -627,8 +658,14 @@ _COMMITS: tuple[Commit, ...] = (
         tag="v6.2-rc1",
         source="Fixes: tag in Hao Ge's 2025 cow.c fix; cover letter of the 6.2 series",
         verified=False,
-        summary="Adds cow.c's non-anonymous group (shared zeropage, memfd, tmpfile, huge zeropage, memfd hugetlb) with 'Basic COW'.",
-        note="first tag inferred from the series; no dated rc shortlog or merge mail listing it was read",
+        summary=(
+            "Adds cow.c's non-anonymous group (shared zeropage, memfd, tmpfile, huge zeropage, "
+            "memfd hugetlb) with 'Basic COW'."
+        ),
+        note=(
+            "first tag inferred from the series; no dated rc shortlog or merge mail listing it "
+            "was read"
+        ),
     ),
     Commit(
         id="97713a3abe33",
@@ -637,8 +674,13 @@ _COMMITS: tuple[Commit, ...] = (
         tag="v6.2-rc1",
         source="mm push listing it after f8664f3c4a08 (same series)",
         verified=False,
-        summary="Adds 'R/O longterm GUP pin' and 'R/O longterm GUP-fast pin' on the non-anon variants.",
-        note="first tag inferred from the series; no dated rc shortlog or merge mail listing it was read",
+        summary=(
+            "Adds 'R/O longterm GUP pin' and 'R/O longterm GUP-fast pin' on the non-anon variants."
+        ),
+        note=(
+            "first tag inferred from the series; no dated rc shortlog or merge mail listing it "
+            "was read"
+        ),
     ),
     Commit(
         id="c0f79103322c",
@@ -647,17 +689,29 @@ _COMMITS: tuple[Commit, ...] = (
         tag="v6.8-rc1",
         source="mm pushes; commit list dated 2023-12-20",
         verified=False,
-        summary="cow.c runs the six PTE-level THP variants for every THP size the kernel offers (hugepages-<size>kB), not only the PMD size.",
-        note="first tag inferred from the 2023-12-20 commit date; no dated rc shortlog or merge mail listing it was read",
+        summary=(
+            "cow.c runs the six PTE-level THP variants for every THP size the kernel offers "
+            "(hugepages-<size>kB), not only the PMD size."
+        ),
+        note=(
+            "first tag inferred from the 2023-12-20 commit date; no dated rc shortlog or merge "
+            "mail listing it was read"
+        ),
     ),
     Commit(
         id="4bf6a4ebc592",
         title="selftests: mm: cow: flag vmsplice() hugetlb tests as XFAIL",
         author="David Hildenbrand",
         tag="v6.10-rc1",
-        source="<20240502085259.103784-2-david@redhat.com>; in mainline by 19 May 2024 (axboe linux-block push merging master)",
+        source=(
+            "<20240502085259.103784-2-david@redhat.com>; in mainline by 19 May 2024 (axboe "
+            "linux-block push merging master)"
+        ),
         verified=True,
-        summary="The four vmsplice() cases report XFAIL instead of fail on hugetlb: '(a) harder to fix and (b) nobody really cares'.",
+        summary=(
+            "The four vmsplice() cases report XFAIL instead of fail on hugetlb: '(a) harder to "
+            "fix and (b) nobody really cares'."
+        ),
     ),
     Commit(
         id="b8a2528835b3",
@@ -666,7 +720,11 @@ _COMMITS: tuple[Commit, ...] = (
         tag="v6.10-rc1",
         source="<20240502085259.103784-3-david@redhat.com>; same push as 4bf6a4ebc592",
         verified=True,
-        summary="Comments hugetlb_wp(): reuse by folio_mapcount() because copying on unexpected references could kill fork()+exit() users when hugetlb pages run out, at the price of leaks with FOLL_GET users.",
+        summary=(
+            "Comments hugetlb_wp(): reuse by folio_mapcount() because copying on unexpected "
+            "references could kill fork()+exit() users when hugetlb pages run out, at the price "
+            "of leaks with FOLL_GET users."
+        ),
     ),
     Commit(
         id="781a3ca5c345",
@@ -675,8 +733,14 @@ _COMMITS: tuple[Commit, ...] = (
         tag="v6.10-rc1",
         source="<20240308092721.144735-1-21cnbao@gmail.com> (v2); mm-stable pushes",
         verified=False,
-        summary="wp_can_reuse_anon_folio() returns false for any large folio, so a write fault on a non-exclusive subpage of a large folio always copies.",
-        note="first tag inferred from the posting date (Mar 2024) and the mm pull it is in; no dated rc shortlog or merge mail listing it was read",
+        summary=(
+            "wp_can_reuse_anon_folio() returns false for any large folio, so a write fault on a "
+            "non-exclusive subpage of a large folio always copies."
+        ),
+        note=(
+            "first tag inferred from the posting date (Mar 2024) and the mm pull it is in; no "
+            "dated rc shortlog or merge mail listing it was read"
+        ),
     ),
     Commit(
         id="6af8cb80d3a9",
@@ -685,18 +749,68 @@ _COMMITS: tuple[Commit, ...] = (
         tag="v6.15-rc1",
         source="series v3 <20250303163014.1128035-1-david@redhat.com>; mm pushes",
         verified=False,
-        summary="Large folios remember up to two owning MMs and whether they may be mapped shared (CONFIG_MM_ID).",
-        note="first tag inferred from the series date (Mar 2025); no dated rc shortlog or merge mail listing it was read",
+        summary=(
+            "Large folios remember up to two owning MMs and whether they may be mapped shared "
+            "(CONFIG_MM_ID)."
+        ),
+        note=(
+            "first tag inferred from the series date (Mar 2025); no dated rc shortlog or merge "
+            "mail listing it was read"
+        ),
     ),
     Commit(
         id="1da190f4d0a6",
         title="mm: Copy-on-Write (COW) reuse support for PTE-mapped THP",
         author="David Hildenbrand",
         tag="v6.15-rc1",
-        source="<20250303163014.1128035-14-david@redhat.com> (v3 13/20); Fixes: tags in later fixes by Kairui Song and David Hildenbrand",
+        source=(
+            "<20250303163014.1128035-14-david@redhat.com> (v3 13/20); Fixes: tags in later fixes "
+            "by Kairui Song and David Hildenbrand"
+        ),
         verified=False,
-        summary="A write fault on a PTE-mapped large folio reuses it when it is mapped only by this MM and folio_large_mapcount() == folio_ref_count(); until then PTE-mapped THPs were never reused after fork.",
-        note="first tag inferred from the series date (Mar 2025); 6.18 here has CONFIG_MM_ID=y; no dated rc shortlog or merge mail listing it was read",
+        summary=(
+            "A write fault on a PTE-mapped large folio reuses it when it is mapped only by this "
+            "MM and folio_large_mapcount() == folio_ref_count(); until then PTE-mapped THPs were "
+            "never reused after fork."
+        ),
+        note=(
+            "first tag inferred from the series date (Mar 2025); 6.18 here has CONFIG_MM_ID=y; no"
+            " dated rc shortlog or merge mail listing it was read"
+        ),
+    ),
+    # Renames the model's explanations follow (cowlib.kernel_names).
+    Commit(
+        id="9740ca4e95b4",
+        title="mmap locking API: initial implementation as rwsem wrappers",
+        author="Michel Lespinasse",
+        tag="v5.8-rc1",
+        source=(
+            "NVIDIA open-gpu-kernel-modules conftest.sh: 'Added by commit 9740ca4e95b4 ... in "
+            "v5.8-rc1'; git describe v5.7-13149-g9740ca4e95b4 quoted there"
+        ),
+        verified=False,
+        summary="Adds mmap_read_lock() / mmap_write_lock() and friends as wrappers of mmap_sem.",
+        note=(
+            "title and tag come from a downstream comment, not from an rc shortlog or the patch "
+            "mail; the author was not read in a primary source"
+        ),
+    ),
+    Commit(
+        id="23babe1934d7",
+        title="mm/gup: consistently name GUP-fast functions",
+        author="David Hildenbrand",
+        tag="v6.10-rc1",
+        source="<20240402125516.223131-2-david@redhat.com> (the patch, posted 2 Apr 2024)",
+        verified=False,
+        summary=(
+            "Renames the lockless GUP-fast walk: lockless_pages_from_mm() -> gup_fast(), "
+            "unpin_user_pages_lockless() -> gup_fast_unpin_user_pages(), gup_pte_range() -> "
+            "gup_fast_pte_range()."
+        ),
+        note=(
+            "the tag is inferred from the posting date (the 6.10 merge window); the mainline "
+            "hash was not read next to a dated shortlog"
+        ),
     ),
 )
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .kernel_names import era_name
 from .mm_types import ZERO_PFN, ZERO_TOKEN, Mm, Page, Token
 from .policy import Policy
 from .trace import CLASSES
@@ -92,6 +93,15 @@ class Machine:
         """One line of the step's explanation, in kernel terms."""
         if self.explain:
             self.notes.append(line)
+
+    def fn(self, key: str) -> str:
+        """The kernel's name for key in this policy's release (cowlib.kernel_names)."""
+        return era_name(key, self.policy.era)
+
+    def call(self, key: str, args: str) -> str:
+        """fn(key) written as a call: call("copy_present_pte", "P->C") -> copy_one_pte(P->C)."""
+        name = self.fn(key)
+        return f"{name.removesuffix('()')}({args})"
 
     def decide(self, mm: Mm, addr: int, page: Page, reuse: bool, unshare: bool) -> str:
         """Record one COW decision; returns the oracle's verdict line to note after it."""

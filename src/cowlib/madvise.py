@@ -28,6 +28,6 @@ def madvise_pageout(m: Machine, mm: Mm, addr: int) -> bool:
         m.note(f"{where}: the zero page is never reclaimed")
         return False
     if page.mapcount != 1:
-        m.note(f"{where}: page_mapcount()={page.mapcount} != 1 (shared) -> skip")
+        m.note(f"{where}: mapcount {page.mapcount} != 1 (shared) -> skip")
         return False
     return shrink_page_list(m, page)

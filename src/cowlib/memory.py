@@ -83,12 +83,13 @@ def wp_can_reuse_anon_folio(m: Machine, page: Page) -> tuple[bool, str]:
     (this CPU's batch only); refcount > 1 + swapcache -> copy; free the swap cache if no
     swap PTE needs it; reuse only if page_count() is now 1.
     """
+    count = m.fn("folio_ref_count")
     if page.refcount > 3:
-        return False, f"folio_ref_count()={page.refcount} > 3 -> copy"
+        return False, f"{count}={page.refcount} > 3 -> copy"
     why = []
     if not page.lru:
         lru_add_drain(m, quiet=True)
-        why.append(f"!PageLRU -> lru_add_drain(), refcount now {page.refcount}")
+        why.append(f"!{m.fn('folio_test_lru')} -> lru_add_drain(), refcount now {page.refcount}")
     in_cache = int(page.swapcache is not None)
     if page.refcount > 1 + in_cache:
         return False, ", ".join(
@@ -97,12 +98,12 @@ def wp_can_reuse_anon_folio(m: Machine, page: Page) -> tuple[bool, str]:
     if in_cache:
         freed = folio_free_swap(m, page)
         why.append(
-            "folio_free_swap() "
+            f"{m.fn('folio_free_swap')} "
             + ("frees the swap cache" if freed else "fails: a swap PTE still uses the slot")
         )
     if page.refcount != 1:
-        return False, ", ".join(why + [f"folio_ref_count()={page.refcount} != 1 -> copy"])
-    return True, ", ".join(why + ["folio_ref_count()=1 -> reuse"])
+        return False, ", ".join(why + [f"{count}={page.refcount} != 1 -> copy"])
+    return True, ", ".join(why + [f"{count}=1 -> reuse"])
 
 
 REUSE_TESTS = {
@@ -205,7 +206,10 @@ def do_swap_page(m: Machine, mm: Mm, addr: int, pte: Pte, write: bool) -> None:
         if write and page.refcount == 2 and folio_free_swap(m, page):
             m.note(f"{where}: should_try_to_free_swap() -> swap cache freed")
         count = page.refcount
-        reuse, why = count == 1, f"page_count()={count}" + (" == 1" if count == 1 else " != 1")
+        reuse, why = (
+            count == 1,
+            f"{m.fn('folio_ref_count')}={count}" + (" == 1" if count == 1 else " != 1"),
+        )
     page.refcount -= 1  # map_page() counts the PTE's reference
     verdict = m.decide(mm, addr, page, True, False) if write and reuse else None
     map_page(mm, addr, page, write=write and reuse and mm.find_vma(addr).write)
@@ -233,13 +237,13 @@ def copy_present_pte_check(m: Machine, parent: Mm, child: Mm, addr: int) -> bool
     shared: copy_present_pte_share() write-protects it.
     """
     pte = parent.ptes[addr]
-    where = f"copy_present_pte({parent.owner}->{child.owner}, {addr:#x})"
+    where = m.call("copy_present_pte", f"{parent.owner}->{child.owner}, {addr:#x}")
     if not pte.present:
         swap_duplicate(m, pte.swap)
         child.ptes[addr] = Pte(swap=pte.swap)
         pte.swp_exclusive = False
         m.note(
-            f"copy_nonpresent_pte({addr:#x}): swap_duplicate(slot {pte.swap}), "
+            f"{m.call('copy_nonpresent_pte', f'{addr:#x}')}: swap_duplicate(slot {pte.swap}), "
             f"both PTEs now swap entries to slot {pte.swap}"
         )
         return True
@@ -251,11 +255,13 @@ def copy_present_pte_check(m: Machine, parent: Mm, child: Mm, addr: int) -> bool
     if not m.policy.fork_copies_pinned:
         why = "no early copy at fork in this era (before 70e806e4e645)"
     elif m.policy.anon_exclusive and not page.anon_exclusive:
-        why = "not PageAnonExclusive (page_try_dup_anon_rmap only refuses exclusive pages)"
+        why = (
+            f"not PageAnonExclusive ({m.fn('page_try_dup_anon_rmap')} only refuses exclusive pages)"
+        )
     elif not parent.has_pinned:
-        why = "MMF_HAS_PINNED not set"
+        why = f"{m.fn('MMF_HAS_PINNED')} not set"
     elif not page_maybe_dma_pinned(page):
-        why = f"page_maybe_dma_pinned() false (refcount {page.refcount})"
+        why = f"{m.fn('fork:page_maybe_dma_pinned')} false (refcount {page.refcount})"
     else:
         why = ""
     if not why:
@@ -265,17 +271,31 @@ def copy_present_pte_check(m: Machine, parent: Mm, child: Mm, addr: int) -> bool
         lru_cache_add(m, new)
         m.stats["fork_copies"] += 1
         m.note(
-            f"{where}: page_needs_cow_for_dma() (MMF_HAS_PINNED, refcount "
-            f"{page.refcount}) -> copy_present_page: child gets new pfn {new.pfn}, "
+            f"{where}: {_needs_cow_for_dma(m, page)} -> child gets new pfn {new.pfn}, "
             f"parent keeps pfn {page.pfn} writable"
         )
         return True
     m.note(
         f"{where}: {why} -> share pfn {page.pfn}"
-        + (", page_try_dup_anon_rmap clears PageAnonExclusive" if page.anon_exclusive else "")
+        + (
+            f", {m.fn('page_try_dup_anon_rmap')} clears PageAnonExclusive"
+            if page.anon_exclusive
+            else ""
+        )
     )
     page.anon_exclusive = False
     return False
+
+
+def _needs_cow_for_dma(m: Machine, page: Page) -> str:
+    """How fork's era says "this page may be pinned, copy it for the child"."""
+    test = m.fn("page_needs_cow_for_dma")
+    if test.startswith("copy_present_page():"):  # open-coded, 5.9-rc7 .. 5.12-rc2
+        return f"{test} (refcount {page.refcount}) -> copy"
+    test = f"{test} ({m.fn('MMF_HAS_PINNED')}, refcount {page.refcount})"
+    if m.policy.anon_exclusive:  # the rmap dup refuses, then copy_present_pte() copies
+        test = f"{m.fn('page_try_dup_anon_rmap')} fails: {test}"
+    return f"{test} -> copy_present_page()"
 
 
 def copy_present_pte_share(m: Machine, parent: Mm, child: Mm, addr: int) -> None:
@@ -285,7 +305,8 @@ def copy_present_pte_share(m: Machine, parent: Mm, child: Mm, addr: int) -> None
     pte.write = False
     map_page(child, addr, page, write=False)
     m.note(
-        f"copy_present_pte({parent.owner}->{child.owner}, {addr:#x}): ptep_set_wrprotect, "
+        f"{m.call('copy_present_pte', f'{parent.owner}->{child.owner}, {addr:#x}')}: "
+        "ptep_set_wrprotect(), "
         f"pfn {page.pfn} shared read-only (mapcount {page.mapcount}, refcount "
         f"{page.refcount})"
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 from .errors import BadArgument, UnknownPreset
+from .kernel_names import version_key
 
 
 @dataclass(frozen=True)
@@ -203,8 +204,10 @@ class Policy:
     ro_pin_unshares: bool = True
     mprotect_upgrade: bool = True
     copy_when_unsure: bool = True
+    era: str = "v6.18"  # the release whose function names the explanations use
 
     def __post_init__(self) -> None:
+        version_key(self.era)  # a BadArgument if it is not a release
         for name, value in self.switches().items():
             allowed = list(SWITCHES[name].values)
             if value not in allowed or type(value) is not type(allowed[0]):
@@ -212,7 +215,7 @@ class Policy:
 
     def replace(self, **changes: object) -> Policy:
         """A copy with some switches changed; the name records the change."""
-        names = {f.name for f in fields(self)} - {"name"}
+        names = {f.name for f in fields(self)} - {"name"}  # era included: it may change too
         unknown = set(changes) - names - {"name"}
         if unknown:
             raise BadArgument(f"unknown switch {sorted(unknown)}; switches: {sorted(names)}")
@@ -230,7 +233,9 @@ class Policy:
         return replace(self, name=f"{self.name} without {'+'.join(rules)}", **changes)
 
     def switches(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "name"}
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("name", "era")
+        }
 
     def choice(self, switch: str) -> Choice:
         """What this policy's value of switch stands for."""
@@ -275,9 +280,9 @@ _MAPCOUNT_ERA = dict(
 PRESETS: dict[str, Policy] = {
     p.name: p
     for p in (
-        Policy("linux-5.7", **_MAPCOUNT_ERA),
-        Policy("linux-5.8", **_MAPCOUNT_ERA, gup_forces_cow=True),
-        Policy("linux-5.9-rc4", **{**_MAPCOUNT_ERA, "reuse_test": "page_count"}),
+        Policy("linux-5.7", **_MAPCOUNT_ERA, era="v5.7"),
+        Policy("linux-5.8", **_MAPCOUNT_ERA, gup_forces_cow=True, era="v5.8"),
+        Policy("linux-5.9-rc4", **{**_MAPCOUNT_ERA, "reuse_test": "page_count"}, era="v5.9-rc4"),
         Policy(
             "linux-5.11",
             reuse_test="page_count",
@@ -285,6 +290,7 @@ PRESETS: dict[str, Policy] = {
             anon_exclusive=False,
             ro_pin_unshares=False,
             mprotect_upgrade=False,
+            era="v5.11",
         ),
         Policy(
             "linux-5.18",
@@ -293,8 +299,9 @@ PRESETS: dict[str, Policy] = {
             anon_exclusive=False,
             ro_pin_unshares=False,
             mprotect_upgrade=False,
+            era="v5.18",
         ),
-        Policy("linux-6.x"),
+        Policy("linux-6.x", era="v6.18"),
     )
 }
 
@@ -306,7 +313,7 @@ ERAS: dict[str, str] = {
     "linux-5.9-rc4": "page_count() == 1 (rule 1) alone; nothing protects pins yet",
     "linux-5.11": "all four rules: the kernel of the December 2021 thread",
     "linux-5.18": "COW fixes part 1: page_count everywhere, fewer spurious COWs",
-    "linux-6.x": "PageAnonExclusive and reliable R/O pins",
+    "linux-6.x": "PageAnonExclusive and reliable R/O pins (its explanations use 6.18's names)",
 }
 """What each preset stands for, in one line (the version map shows it)."""
 

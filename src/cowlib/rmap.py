@@ -23,7 +23,8 @@ def try_to_unmap(m: Machine, page: Page) -> bool:
                 if page_maybe_dma_pinned(page):
                     m.note(
                         f"try_to_unmap_one({mm.owner}, {addr:#x}): "
-                        "page_try_share_anon_rmap() fails, page maybe pinned -> keep mapped"
+                        f"{m.fn('page_try_share_anon_rmap')} fails, page maybe pinned -> "
+                        "keep mapped"
                     )
                     return False
                 page.anon_exclusive = False

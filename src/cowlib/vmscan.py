@@ -21,13 +21,14 @@ def shrink_page_list(m: Machine, page: Page) -> bool:
     if page.swapcache is None:
         if m.policy.swap_skips_pinned and page_maybe_dma_pinned(page):
             m.note(
-                f"shrink_page_list(pfn {page.pfn}): page_maybe_dma_pinned() (refcount "
-                f"{page.refcount}) -> keep_locked, not added to the swap cache"
+                f"{m.call('shrink_page_list', f'pfn {page.pfn}')}: "
+                f"{m.fn('reclaim:page_maybe_dma_pinned')} (refcount {page.refcount}) -> "
+                "keep_locked, not added to the swap cache"
             )
             return False
         slot = get_swap_page(m, page)
         add_to_swap_cache(m, page, slot)
-        m.note(f"shrink_page_list(pfn {page.pfn}): add_to_swap() -> slot {slot}")
+        m.note(f"{m.call('shrink_page_list', f'pfn {page.pfn}')}: add_to_swap() -> slot {slot}")
     if not try_to_unmap(m, page):
         return False
     slot = page.swapcache
