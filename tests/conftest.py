@@ -3,6 +3,7 @@
 import functools
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -67,16 +68,20 @@ class BrowserPage:
     page: Page
     blocked: list[str] = field(default_factory=list)  # requests to other hosts, aborted
     errors: list[str] = field(default_factory=list)  # console errors and uncaught exceptions
+    requests: list[str] = field(default_factory=list)  # every request, workers' included
 
 
-@pytest.fixture
-def browser_page(browser: Browser) -> Iterator[BrowserPage]:
-    """A fresh page that may only reach 127.0.0.1 and records what went wrong."""
+@contextmanager
+def recording_page(browser: Browser) -> Iterator[BrowserPage]:
+    """A page in a new context that may only reach 127.0.0.1 (or file://) and records
+    every request and what went wrong."""
     context = browser.new_context()
     recorded = BrowserPage(context.new_page())
 
     def only_local(route: Route) -> None:
-        if urlsplit(route.request.url).hostname == HOST:
+        recorded.requests.append(route.request.url)
+        url = urlsplit(route.request.url)
+        if url.hostname == HOST or url.scheme == "file":  # a file:// page reads this disk
             route.continue_()
         else:
             recorded.blocked.append(route.request.url)
@@ -88,5 +93,14 @@ def browser_page(browser: Browser) -> Iterator[BrowserPage]:
         lambda msg: msg.type == "error" and recorded.errors.append(f"console: {msg.text}"),
     )
     recorded.page.on("pageerror", lambda exc: recorded.errors.append(f"pageerror: {exc}"))
-    yield recorded
-    context.close()
+    try:
+        yield recorded
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def browser_page(browser: Browser) -> Iterator[BrowserPage]:
+    """A fresh page that may only reach 127.0.0.1 and records what went wrong."""
+    with recording_page(browser) as recorded:
+        yield recorded
