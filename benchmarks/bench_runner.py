@@ -11,20 +11,18 @@ machine is slow, not wrong.
     python benchmarks/bench_runner.py
 """
 
-import functools
 import statistics
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from cowlib import PRESETS
+from cowlib.scenarios import SCENARIOS
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import CHROMIUM, CHROMIUM_ARGS, HOST  # noqa: E402
-from cowlib import PRESETS  # noqa: E402
-from cowlib.scenarios import SCENARIOS  # noqa: E402
+from offline import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402
 
 HTML = ROOT / "_build" / "html"
 READY_S, RUN_MS, STEP_MS = 5.0, 100.0, 1.0
@@ -39,15 +37,20 @@ RUN_JS = """async ([actions, preset]) => {
     delete runner.dataset.runMs;
     const start = performance.now();
     let ready = null;
+    const statuses = [], status = runner.querySelector("output");
+    const seen = new MutationObserver(() =>
+        statuses.push([performance.now() - start, status.textContent]));
+    seen.observe(status, {childList: true, characterData: true, subtree: true});
     const done = new Promise((resolve) => new MutationObserver((_, observer) => {
         if (ready === null && runner.dataset.readyMs) ready = performance.now() - start;
-        if (runner.dataset.runMs) { observer.disconnect(); resolve(); }
+        if (runner.dataset.runMs) { observer.disconnect(); seen.disconnect(); resolve(); }
     }).observe(runner, {attributes: true}));
     runner.querySelector("button[type=submit]").click();
     await done;
-    return {wall: performance.now() - start, ready, cowlib: +runner.dataset.runMs,
+    return {wall: performance.now() - start, ready, cowlib: +runner.dataset.runMs, statuses,
             error: runner.querySelector(".cow-run-error").textContent};
 }"""
+STAGES = ("fetching the Python runtime", "starting Python", "loading cowlib")
 
 # Step the first player with Next from its first step to its last: ms per step, for the
 # click handler alone and with the style and layout of the new frame.
@@ -72,11 +75,6 @@ STEP_JS = """() => {
 }"""
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
 def verdict(value: float, budget: float) -> str:
     return f"(budget {budget:g}) {'ok' if value <= budget else 'OVER'}"
 
@@ -85,14 +83,12 @@ def main() -> int:
     if not (HTML / "_runtime" / "files.json").is_file():
         print(f"no built book with its runtime in {HTML}: run make first")
         return 1
-    handler = functools.partial(_Quiet, directory=HTML)
-    with ThreadingHTTPServer((HOST, 0), handler) as server, sync_playwright() as playwright:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    with serve(HTML) as site, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         fetched: list[int] = []
         page.on("requestfinished", lambda r: fetched.append(r.sizes()["responseBodySize"]))
-        page.goto(f"http://{HOST}:{server.server_port}/book/rule1.html", wait_until="networkidle")
+        page.goto(f"{site}/book/rule1.html", wait_until="networkidle")
         before = sum(fetched)
 
         first = page.evaluate(RUN_JS, RUNS[0])
@@ -101,7 +97,6 @@ def main() -> int:
         errors = [r["error"] for r in [first, *later] if r["error"]]
         steps = page.evaluate(STEP_JS)
         browser.close()
-        server.shutdown()
 
     if errors:
         print(f"runs failed: {errors[:3]}")
@@ -114,6 +109,11 @@ def main() -> int:
     print(f"bytes fetched reading the rule 1 page: {before:,}")
     print(f"bytes fetched by the first Run:        {after - before:,} (total {after:,})")
     print(f"first click to Python ready: {ready_s:.2f} s {verdict(ready_s, READY_S)}")
+    starts = [next((ms for ms, text in first["statuses"] if text.startswith(stage)), None)
+              for stage in STAGES]
+    print("  stages from the click: " + ", ".join(
+        f"{stage} {ms / 1000:.2f} s" for stage, ms in zip(STAGES, starts, strict=True)
+        if ms is not None))
     print(f"first click to the first player: {first['wall'] / 1000:.2f} s")
     print(
         f"Run, median of {len(later)} (S2, S8 under every preset): {run_ms:.1f} ms click to "

@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Locator, expect
 
 from booktoc import ROOT
-from conftest import BrowserPage, recording_page
 from cowlib.scenarios import SCENARIOS
+from offline import BrowserPage, recording_page
 from test_book_browser import check_player
 
 S2 = SCENARIOS["S2"].actions
