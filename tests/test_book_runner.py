@@ -203,3 +203,17 @@ def test_from_file_the_runner_says_how_to_serve_the_book(built_book: Path, brows
         runner.get_by_role("button", name="Run").click()
         expect(runner.locator(".cow-run-error")).to_contain_text(SERVE)
         assert not any("cow-worker" in url for url in recorded.requests)
+
+
+def test_a_wheel_that_does_not_load_is_reported_and_run_stays_usable(http_server, browser):
+    """loadPackage only logs a missing wheel: the worker must notice and say so."""
+    with recording_page(browser) as recorded:
+        recorded.page.route("**/_runtime/cowlib-*.whl", lambda route: route.fulfill(status=404))
+        recorded.page.goto(f"{http_server}/book/rule1.html")
+        runner = runner_of(recorded.page)
+        runner.get_by_role("button", name="Run").click()
+        status = runner.locator("output")
+        expect(status).to_contain_text("Python could not start", timeout=PYTHON_STARTS_MS)
+        expect(status).to_contain_text("cowlib")
+        expect(runner.get_by_role("button", name="Run")).to_be_enabled()
+        assert not recorded.blocked
