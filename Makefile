@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 SETUP_STAMP := $(VENV)/.setup-done
 CHROMIUM := /usr/bin/chromium
+NODE_STAMP := node_modules/.ci-done
 BOOK_STAMP := _build/.book-done
-BOOK_INPUTS := _config.yml _toc.yml \
+BOOK_INPUTS := _config.yml _toc.yml package-lock.json \
 	$(shell find book src/cowlib -type f -not -path '*/.ipynb_checkpoints/*' -not -name '*.pyc')
 NOTEBOOKS := $(wildcard book/*.ipynb)
 AS_ROOT := $(filter 0,$(shell id -u))
@@ -18,8 +19,9 @@ SUDO := $(if $(AS_ROOT),,sudo)
 
 all: setup book
 
-# Python tools in .venv, cowlib from src (editable), the venv's python3 kernel, Debian chromium.
-setup: $(SETUP_STAMP) $(CHROMIUM)
+# Python tools in .venv, cowlib from src (editable), the venv's python3 kernel, Debian chromium,
+# and the Pyodide runtime of the in-page runner (npm ci, pinned by package-lock.json).
+setup: $(SETUP_STAMP) $(CHROMIUM) $(NODE_STAMP)
 
 $(SETUP_STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -32,11 +34,18 @@ $(CHROMIUM):
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
+# Node and npm from Debian when the machine has no npm (only the set-up runs them).
+$(NODE_STAMP): package.json package-lock.json
+	command -v npm >/dev/null || { $(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 # A cold build every time: sphinx would not re-read (or re-execute) a chapter when only
 # src/cowlib changed, and -W only sees the warnings of the pages it re-reads.
 book: setup $(BOOK_STAMP)
 
-$(BOOK_STAMP): $(SETUP_STAMP) $(BOOK_INPUTS)
+$(BOOK_STAMP): $(SETUP_STAMP) $(NODE_STAMP) $(BOOK_INPUTS)
 	rm -rf _build
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	touch $@

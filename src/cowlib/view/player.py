@@ -10,7 +10,8 @@ Displaying a Player gives one HTML fragment: Prev / Play / Next, a slider, a pre
 selector, one line per preset with its outcome, the diagram (.cow-frame) and the text
 view of the current step. Frames are inline SVG stored once each as JSON strings and
 the script is inline: it steps in the built book with no kernel and no network.
-The id is a hash of the actions and presets, so stored outputs are stable.
+The id is a hash of the actions and presets, so stored outputs are stable. The root's
+data-actions holds the actions as one line, for the book's in-page runner (cowlib.web).
 """
 
 from __future__ import annotations
@@ -159,7 +160,8 @@ class Player:
         text = self.data["texts"][first["texts"][0]]
         return "".join(
             [
-                f'<div class="cow-player" id="{self.id}" tabindex="-1">',
+                f'<div class="cow-player" id="{self.id}" tabindex="-1" '
+                f'data-actions="{escape("; ".join(self.actions))}">',
                 f"<style>{PLAYER_CSS.replace(chr(10), '')}{STYLE}</style>",
                 f'<div class="cow-title">{escape(self.title)}</div>',
                 self._controls(),
