@@ -109,11 +109,18 @@ def main() -> int:
     print(f"bytes fetched reading the rule 1 page: {before:,}")
     print(f"bytes fetched by the first Run:        {after - before:,} (total {after:,})")
     print(f"first click to Python ready: {ready_s:.2f} s {verdict(ready_s, READY_S)}")
-    starts = [next((ms for ms, text in first["statuses"] if text.startswith(stage)), None)
-              for stage in STAGES]
-    print("  stages from the click: " + ", ".join(
-        f"{stage} {ms / 1000:.2f} s" for stage, ms in zip(STAGES, starts, strict=True)
-        if ms is not None))
+    starts = [
+        next((ms for ms, text in first["statuses"] if text.startswith(stage)), None)
+        for stage in STAGES
+    ]
+    print(
+        "  stages from the click: "
+        + ", ".join(
+            f"{stage} {ms / 1000:.2f} s"
+            for stage, ms in zip(STAGES, starts, strict=True)
+            if ms is not None
+        )
+    )
     print(f"first click to the first player: {first['wall'] / 1000:.2f} s")
     print(
         f"Run, median of {len(later)} (S2, S8 under every preset): {run_ms:.1f} ms click to "

@@ -40,7 +40,10 @@ def test_runtime_is_the_locked_pyodide(built_book: Path):
         assert (runtime / name).read_bytes() == (installed / name).read_bytes()
         assert (runtime / name).stat().st_size == size
     assert set(files["sizes"]) == {
-        "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+        "pyodide.mjs",
+        "pyodide.asm.mjs",
+        "pyodide.asm.wasm",
+        "python_stdlib.zip",
         "pyodide-lock.json",
     }
 
@@ -106,8 +109,14 @@ def test_reading_the_page_fetches_none_of_the_runtime(rule1: BrowserPage):
     runner = runner_of(rule1.page)
     assert runner.get_by_label("actions").input_value() == S2
     options = runner.get_by_label("preset").locator("option").all_inner_texts()
-    assert options == ["linux-5.7", "linux-5.8", "linux-5.9-rc4", "linux-5.11", "linux-5.18",
-                       "linux-6.x"]
+    assert options == [
+        "linux-5.7",
+        "linux-5.8",
+        "linux-5.9-rc4",
+        "linux-5.11",
+        "linux-5.18",
+        "linux-6.x",
+    ]
     expect(runner.locator("output[aria-live]")).to_have_count(1)
     fetched = [url for url in rule1.requests if "_runtime/" in url or "cow-worker" in url]
     assert not fetched

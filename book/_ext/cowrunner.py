@@ -59,9 +59,22 @@ def build_wheel(root: Path, out: Path) -> Path:
             else:
                 shutil.copy2(source, copy)
         done = subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-             "--disable-pip-version-check", "--quiet", "--wheel-dir", str(out), tmp],
-            capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--no-build-isolation",
+                "--disable-pip-version-check",
+                "--quiet",
+                "--wheel-dir",
+                str(out),
+                tmp,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
     wheels = sorted(out.glob("cowlib-*.whl"))
     if done.returncode or len(wheels) != 1:
