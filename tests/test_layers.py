@@ -26,7 +26,7 @@ LAYERS = [
     {"explore"},
     {"lab"},
     {"view"},
-    {"cli"},
+    {"cli", "web"},
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 # kernel paths may call each other only downwards in this order (mm/ files call each other)

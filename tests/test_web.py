@@ -73,7 +73,7 @@ def test_rules_off_in_any_order_name_one_policy():
         ("P:mmap 1; P write 0 X", "linux-6.x", [], "expected SUBJECT:VERB ARGS"),
         ("P:mmap 1; P:write 'X", "linux-6.x", [], "cannot parse actions"),
         ("P:mmap 1; P:write 3 X", "linux-6.x", [], "'P:write 3 X': P: write of unmapped"),
-        ("P:mmap 1; pin9:read", "linux-6.x", [], "no process, pin, pipe or ref named 'pin9'"),
+        ("P:mmap 1; pin9:read", "linux-6.x", [], "no pipe, pin or ref 'pin9'"),
         ("", "linux-6.x", [], "no actions to show"),
         ("P:mmap 1", "linux-4.0", [], "unknown preset 'linux-4.0'"),
         ("P:mmap 1", "linux-6.x", ["rule5"], "unknown rule 'rule5'"),
