@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from . import PRESETS, CowError, Policy, UnknownPreset
 from .actions import run_actions, split_actions
+from .errors import CowError, UnknownPreset
+from .policy import PRESETS, Policy
 from .view.player import Player
 
 
