@@ -207,3 +207,26 @@ def test_keys_step_a_player_in_the_book(http_server: str, screens):
     outline = player.evaluate("p => getComputedStyle(p).outlineStyle")
     assert outline != "none", "the focused player shows no focus ring"
     assert not screen.errors
+
+
+@pytest.mark.parametrize("where", ["phone, light", "desktop, dark"])
+def test_version_map_opens_at_the_newest_kernel_with_a_cue_when_it_scrolls(
+    where: str, http_server: str, screens
+):
+    screen = screens[where]
+    screen.open(f"{http_server}/book/versions.html")
+    box = screen.page.locator("#presets-and-their-switches .pst-scrollable-table-container")
+    seen = box.evaluate(
+        """box => {
+            const view = box.getBoundingClientRect(), heads = [...box.querySelectorAll("th")];
+            const shown = th => { const r = th.getBoundingClientRect();
+                return r.left >= view.left - 1 && r.right <= view.right + 1; };
+            return {first: shown(heads[0]), last: heads.at(-1).textContent.trim(),
+                lastShown: shown(heads.at(-1)), scrolls: box.scrollWidth > box.clientWidth,
+                cue: parseFloat(getComputedStyle(box, "::before").height)};
+        }"""
+    )
+    assert seen["last"] == "6.x" and seen["lastShown"], "the newest kernel is not in view"
+    assert seen["first"], "the row names are not in view"
+    if seen["scrolls"]:
+        assert seen["cue"] > 0, "the table scrolls but shows no cue"

@@ -157,3 +157,19 @@ def test_a_player_inserted_later_starts_when_its_script_runs(site, browser_page)
         player.locator("button.cow-next").click()
         expect(player.locator(".cow-frame")).to_have_attribute("data-step", "1")
     assert not browser_page.errors
+
+
+def test_a_diagram_takes_jupyterlab_dark_theme_colours(browser_page):
+    """In JupyterLab (no cow.css) the views' colours come from JupyterLab's variables."""
+    from cowlib.scenarios import SCENARIOS
+    from cowlib.view.svg import Diagram
+
+    dark = ":root{--jp-layout-color0:#111111;--jp-content-font-color1:#eeeeee}"
+    html = Diagram(SCENARIOS["S2"].run("linux-5.7").trace, 7).html()
+    page = browser_page.page
+    page.set_content(f"<!doctype html><style>{dark}</style>{html}")
+    colours = page.evaluate(
+        """() => [getComputedStyle(document.querySelector(".cow-svg .bg")).fill,
+                  getComputedStyle(document.querySelector(".cow-svg text")).fill]"""
+    )
+    assert colours == ["rgb(17, 17, 17)", "rgb(238, 238, 238)"]
