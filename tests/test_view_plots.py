@@ -144,3 +144,9 @@ def test_cost_chart_text_gives_every_median():
     assert "first touch (zero-filled page) 1.90, reuse fault (wp_page_reuse) 0.90" in text
     assert "extra per pinned page 12.20" in text
     assert len(plots.plot_fault_costs(faults).narrow.axes) == 1
+
+
+def test_chart_has_a_png_for_front_ends_without_html():
+    pytest.importorskip("matplotlib")
+    png = plots.plot_classes(presets=["linux-6.x"])._repr_png_()
+    assert png.startswith(b"\x89PNG")

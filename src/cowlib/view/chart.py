@@ -4,8 +4,8 @@
     fig.narrow = Figure(figsize=(3.6, 5))  # optional: the same chart laid out for a phone
     fig.alt = "what the chart shows, as text"
 
-In a notebook a Chart still renders as PNG (opaque white) where HTML cannot be shown,
-and as HTML where it can (the book, JupyterLab): the SVG of the chart with INK and
+In a notebook a Chart is stored as PNG (opaque white) for a front end that shows no
+HTML, and as HTML for those that do (the book, JupyterLab): the SVG of the chart with INK and
 PAPER replaced by the views' colour variables (cowlib.view.draw.THEME), so text, axes
 and background follow the book's or JupyterLab's theme. With a narrow figure the HTML
 holds both pictures and a container query shows the narrow one below 600 px, where the
@@ -77,6 +77,12 @@ class Chart(Figure):
 
     def _repr_html_(self) -> str:
         return self.html()
+
+    def _repr_png_(self) -> bytes:
+        """For a front end that shows no HTML (the wide layout, on white)."""
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", facecolor=PAPER)
+        return buf.getvalue()
 
     def _repr_pretty_(self, p, cycle: bool) -> None:  # IPython's text/plain
         p.text(self.alt or repr(self))
