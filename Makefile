@@ -63,8 +63,9 @@ ifneq ($(NOTEBOOKS),)
 		$(NOTEBOOKS)
 endif
 
+# ARGS go to JupyterLab as they are: make lab ARGS="--no-browser --port 8889 --ip 0.0.0.0"
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir=book $(if $(AS_ROOT),--allow-root)
+	$(BIN)/jupyter lab --ServerApp.root_dir=book $(if $(AS_ROOT),--allow-root) $(ARGS)
 
 bench: setup
 	$(BIN)/python benchmarks/run.py $(BENCH)

@@ -88,3 +88,88 @@ def test_text_view_follows_the_step_and_keys_step_too(site, browser_page):
     expect(player.locator(".cow-frame")).to_have_attribute("data-step", "2")
     expect(player.locator(".cow-pos")).to_have_text("step 2 / 7")
     assert not browser_page.errors
+
+
+def test_keys_step_and_jump_and_escape_pauses_play(site, browser_page):
+    page = browser_page.page
+    page.goto(site, wait_until="networkidle")
+    player = page.locator(".cow-player").first
+    frame = player.locator(".cow-frame")
+    player.focus()
+    outline = player.evaluate("p => getComputedStyle(p).outlineStyle")
+    assert outline != "none", "focus is not visible"
+    for key, step in (("ArrowRight", "1"), ("End", "7"), ("ArrowLeft", "6"), ("Home", "0")):
+        page.keyboard.press(key)
+        expect(frame).to_have_attribute("data-step", step)
+    play = player.locator("button.cow-play")
+    play.click()
+    expect(play).to_have_accessible_name("Pause")
+    expect(frame).not_to_have_attribute("data-step", "0")
+    page.keyboard.press("Escape")
+    expect(play).to_have_accessible_name("Play")
+    paused = frame.get_attribute("data-step")
+    page.wait_for_timeout(1500)  # longer than a Play interval (1200 ms)
+    assert frame.get_attribute("data-step") == paused, "Play went on after Escape"
+    assert not browser_page.errors
+
+
+def test_live_region_says_the_current_step(site, browser_page):
+    page = browser_page.page
+    page.goto(site, wait_until="networkidle")
+    player = page.locator(".cow-player").first
+    live = player.locator(".cow-live")
+    first = live.text_content()
+    assert first.startswith("step 0 of 7, linux-5.7: [0] spawn('P')")
+    player.get_by_role("button", name="leak at step 7").click()
+    expect(live).to_contain_text("step 7 of 7, linux-5.7: [7] pipe1.read()")
+    expect(live).to_contain_text("!! LEAK: pipe1 (taken by C)")
+    expect(live).not_to_contain_text("processes and PTEs")  # the step, not its tables
+    player.locator("button.cow-prev").click()
+    page.keyboard.press("Home")
+    expect(live).to_have_text(first)  # what the script says is what the HTML said
+    assert not browser_page.errors
+
+
+def test_a_player_inserted_later_starts_when_its_script_runs(site, browser_page):
+    """As JupyterLab or an "Edit and run" control inserts output: HTML first, then the
+    script re-created so that it runs; twice, so the second has the same id as the first."""
+    page = browser_page.page
+    page.goto(site, wait_until="networkidle")
+    html = Player("S1", presets=["linux-5.7", "linux-6.x"]).html()
+    for _ in range(2):
+        page.evaluate(
+            """html => {
+                const box = document.createElement("div");
+                box.className = "later";
+                box.innerHTML = html;
+                document.body.append(box);
+                const old = box.querySelector("script:not([type])");
+                const fresh = document.createElement("script");
+                fresh.textContent = old.textContent;
+                old.replaceWith(fresh);
+            }""",
+            html,
+        )
+    later = page.locator(".later .cow-player")
+    assert later.count() == 2
+    for index in range(2):
+        player = later.nth(index)
+        player.locator("button.cow-next").click()
+        expect(player.locator(".cow-frame")).to_have_attribute("data-step", "1")
+    assert not browser_page.errors
+
+
+def test_a_diagram_takes_jupyterlab_dark_theme_colours(browser_page):
+    """In JupyterLab (no cow.css) the views' colours come from JupyterLab's variables."""
+    from cowlib.scenarios import SCENARIOS
+    from cowlib.view.svg import Diagram
+
+    dark = ":root{--jp-layout-color0:#111111;--jp-content-font-color1:#eeeeee}"
+    html = Diagram(SCENARIOS["S2"].run("linux-5.7").trace, 7).html()
+    page = browser_page.page
+    page.set_content(f"<!doctype html><style>{dark}</style>{html}")
+    colours = page.evaluate(
+        """() => [getComputedStyle(document.querySelector(".cow-svg .bg")).fill,
+                  getComputedStyle(document.querySelector(".cow-svg text")).fill]"""
+    )
+    assert colours == ["rgb(17, 17, 17)", "rgb(238, 238, 238)"]

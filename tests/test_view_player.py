@@ -8,6 +8,7 @@ from html import escape
 from html.parser import HTMLParser
 
 import pytest
+from IPython.lib.pretty import pretty
 
 from cowlib import PRESETS, BadArgument, UnknownPreset
 from cowlib.scenarios import SCENARIOS
@@ -176,8 +177,31 @@ def test_bad_arguments_are_cow_errors():
         Player("")
 
 
-def test_plain_repr_is_stable_for_stored_outputs():
-    assert repr(Player("S2", presets=["linux-5.7", "linux-6.x"])) == (
-        "<Player 'S2: CVE-2020-29374: vmsplice in the child, child unmaps, parent writes': "
-        "8 steps under linux-5.7, linux-6.x>"
-    )
+def test_text_form_gives_each_presets_outcome_and_deciding_steps():
+    player = Player("S2", presets=["linux-5.7", "linux-6.x"])
+    text = player.text()
+    assert pretty(player) == text  # IPython's text/plain, stored in the notebook
+    lines = text.splitlines()
+    assert lines[0] == "S2: CVE-2020-29374: vmsplice in the child, child unmaps, parent writes"
+    assert "linux-5.7: \u2716 leak at step 7; COW decisions: missed copy" in lines
+    assert "linux-6.x: \u2714 no violation; COW decisions: needed copy" in lines
+    # the write fault that decided (its explanation) and the step that leaked
+    assert text.count("[6] P.write(0x10000, 'Y')") == 2
+    assert "-> wp_page_reuse (pfn 1)" in text and "-> wp_page_copy (pfn 1 -> new pfn 2)" in text
+    assert "!! LEAK: pipe1 (taken by C) shows 'Y'" in text
+    assert "[3] P.fork" not in text  # a step that decides nothing is left out
+    assert repr(player).startswith("<Player ")  # repr() stays short, for debugging
+
+
+def test_player_is_a_described_focusable_group_with_a_live_step():
+    player = Player("S2")
+    tags = parse(player.html())
+    ((_, root),) = with_class(tags, "cow-player")
+    assert root["tabindex"] == "0" and root["role"] == "group"
+    assert root["aria-label"].startswith("S2: CVE-2020-29374")
+    ((_, live),) = with_class(tags, "cow-live")
+    assert live["aria-live"] == "polite" and root["aria-describedby"] == live["id"]
+    assert f'id="{live["id"]}"' in player.html()
+    assert "step 0 of 7, linux-5.7: [0] spawn(&#x27;P&#x27;)" in player.html()
+    ((tag, _),) = with_class(tags, "cow-legend")
+    assert tag == "ul" and "writable PTE</li>" in player.html()  # text, not a picture

@@ -1,5 +1,6 @@
 """COW decision classes per preset, counted and drawn."""
 
+import re
 from collections import Counter
 
 import pytest
@@ -109,3 +110,45 @@ def test_cost_chart_draws_into_given_axes():
             plots.plot_fault_costs(faults, forks, ax=a)
     finally:
         plt.close(fig)
+
+
+def test_chart_html_is_inline_svg_in_the_theme_colours_with_a_phone_layout():
+    pytest.importorskip("matplotlib")
+    from IPython.lib.pretty import pretty
+
+    from cowlib.view.chart import INK, PAPER
+
+    presets = ["linux-5.7", "linux-6.x"]
+    counts = count_classes(scenario_workload(), presets)
+    fig = plots.plot_classes(counts)
+    html = fig._repr_html_()
+    assert html.count("<svg") == 2 and 'class="cow-wide"' in html and 'class="cow-narrow"' in html
+    assert INK not in html and PAPER not in html  # drawn in the theme's colours instead
+    assert "fill: var(--cow-c-fg)" in html and "var(--jp-layout-color0" in html
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))  # both layouts (and other charts) share a page
+    assert html == plots.plot_classes(counts)._repr_html_()  # stable stored output
+    text = pretty(fig)
+    assert text.splitlines()[1] == "  linux-5.7: " + ", ".join(
+        f"{c} {counts['linux-5.7'][c]}" for c in CLASSES
+    )
+    assert f'aria-label="{text.splitlines()[0]}' in html
+    (narrow,) = fig.narrow.axes
+    assert [t.get_text() for t in narrow.get_yticklabels()] == presets  # horizontal bars
+
+
+def test_cost_chart_text_gives_every_median():
+    pytest.importorskip("matplotlib")
+    from IPython.lib.pretty import pretty
+
+    faults, forks = fabricated_costs()
+    text = pretty(plots.plot_fault_costs(faults, forks))
+    assert "first touch (zero-filled page) 1.90, reuse fault (wp_page_reuse) 0.90" in text
+    assert "extra per pinned page 12.20" in text
+    assert len(plots.plot_fault_costs(faults).narrow.axes) == 1
+
+
+def test_chart_has_a_png_for_front_ends_without_html():
+    pytest.importorskip("matplotlib")
+    png = plots.plot_classes(presets=["linux-6.x"])._repr_png_()
+    assert png.startswith(b"\x89PNG")

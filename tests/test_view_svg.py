@@ -171,3 +171,20 @@ def test_diagram_shows_a_step_of_a_trace():
     k = SCENARIOS["S2"].run("linux-5.7")
     html = Diagram(k.trace, 7)._repr_html_()
     assert "step 7  pipe1.read()" in html and Diagram(k.trace).index == len(k.trace) - 1
+
+
+def test_diagram_as_text_is_the_steps_text_view():
+    from IPython.lib.pretty import pretty
+
+    from cowlib.view.text import render_step
+
+    k = SCENARIOS["S2"].run("linux-5.7")
+    diagram = Diagram(k.trace, 7)
+    assert pretty(diagram) == render_step(k.trace[7])
+    assert "!! LEAK: pipe1 (taken by C)" in pretty(diagram)
+
+
+def test_diagram_html_has_its_style_and_a_text_legend():
+    html = Diagram(SCENARIOS["S2"].run("linux-5.7").trace, 7).html()
+    assert html.startswith('<div class="cow-diagram"><style>') and "--jp-layout-color0" in html
+    assert '<ul class="cow-legend"' in html and ">violation</li>" in html

@@ -7,12 +7,35 @@ pytest.importorskip("ipywidgets")
 from cowlib.view.widgets import Stepper  # noqa: E402
 
 
-def test_stepper_opens_on_the_last_step_of_the_scenario():
+def test_stepper_opens_on_step_0_like_the_html_player():
     s = Stepper("S2", preset="linux-5.7")
-    assert s.slider.max == s.slider.value == 7 == s.play.max
-    assert "step 7  pipe1.read()" in s.frame.value and "LEAK" in s.frame.value
+    assert s.slider.value == 0 and s.slider.max == 7 == s.play.max
+    assert "step 0  spawn('P')" in s.frame.value
     assert "leak at step 7" in s.outcome.value
-    assert "[7] pipe1.read() -&gt; &#x27;Y&#x27;" in s.text.value
+    assert "[0] spawn(&#x27;P&#x27;)" in s.text.value
+    s.slider.value = 7
+    assert "step 7  pipe1.read()" in s.frame.value and "LEAK" in s.frame.value
+
+
+def test_changing_the_preset_keeps_the_step_shown():
+    s = Stepper("S2", preset="linux-5.7")
+    s.slider.value = 6
+    s.preset.value = "linux-6.x"
+    assert s.slider.value == 6 and "step 6  P.write" in s.frame.value
+
+
+def test_diagram_takes_jupyterlab_theme_colours():
+    s = Stepper("S2", preset="linux-5.7")
+    for name in ("--jp-layout-color0", "--jp-content-font-color1", "--jp-error-color1"):
+        assert name in s.frame.value, name
+    assert ".bg{fill:var(--cow-c-bg)}" in s.frame.value
+
+
+def test_an_error_keeps_its_line_breaks():
+    s = Stepper("S2")
+    assert not s.append("P:write 0 'unclosed")
+    note = s._note("cannot parse 'x'\n  expected: P:write N VALUE")
+    assert "white-space:pre-wrap" in note and "&#x27;x&#x27;\n  expected:" in note
 
 
 def test_unticking_rule1_brings_back_the_leak():
@@ -34,6 +57,7 @@ def test_preset_dropdown_reruns_the_same_actions():
 
 def test_buttons_and_slider_move_through_the_steps():
     s = Stepper("S2")
+    s.slider.value = 7
     s.prev.click()
     assert s.slider.value == 6 and "step 6  P.write" in s.frame.value
     s.next.click()

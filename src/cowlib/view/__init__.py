@@ -6,6 +6,7 @@ player: a self-contained HTML/JS stepper over every preset (Player).
 comparison: presets side by side, steps aligned, divergence marked (compare).
 widgets: the live ipywidgets stepper (Stepper); imports ipywidgets.
 plots: matplotlib charts of COW decision classes; imports matplotlib when drawing.
+chart: the Figure those charts are (themed inline SVG in HTML, a phone layout, alt text).
 """
 
 from .comparison import Comparison, compare

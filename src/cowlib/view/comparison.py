@@ -25,25 +25,25 @@ from .player import player_id
 from .svg import render_svg
 
 COMPARE_CSS = (
-    ".cow-compare{margin:1em 0;color:var(--cow-fg,#222);background:var(--cow-bg,#fff);"
+    ".cow-compare{margin:1em 0;color:var(--cow-c-fg);background:var(--cow-c-bg);"
     "font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif}"
     ".cow-compare .cow-title{font-weight:600}"
     ".cow-compare .cow-scroll{overflow-x:auto}"
     ".cow-compare table{border-collapse:collapse;font-size:12px;width:100%;display:table;"
     "border:0;margin:6px 0}"
-    ".cow-compare th,.cow-compare td{border:1px solid var(--cow-muted,#6b7280);padding:3px 6px;"
+    ".cow-compare th,.cow-compare td{border:1px solid var(--cow-c-muted);padding:3px 6px;"
     "text-align:left;vertical-align:top;background:none}"
     ".cow-compare td.cow-k{min-width:170px}"
     ".cow-compare .cow-x,.cow-compare .cow-op{white-space:pre-wrap;"
     "font-family:ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace}"
     ".cow-compare .cow-x{overflow-wrap:anywhere}"
-    ".cow-compare tr.cow-diverge>td{border-top:3px solid var(--cow-bad,#c62828)}"
+    ".cow-compare tr.cow-diverge>td{border-top:3px solid var(--cow-c-bad)}"
     ".cow-compare .cow-mark{font-weight:600;white-space:nowrap}"
-    ".cow-compare .cow-bad{color:var(--cow-bad,#c62828);font-weight:600}"
-    ".cow-compare .cow-m{color:var(--cow-muted,#6b7280)}"
+    ".cow-compare .cow-bad{color:var(--cow-c-bad);font-weight:600}"
+    ".cow-compare .cow-m{color:var(--cow-c-muted)}"
     ".cow-compare .cow-pics{display:flex;flex-wrap:wrap;gap:8px}"
     ".cow-compare .cow-pic{flex:1 1 480px;min-width:0}"
-    ".cow-compare summary{cursor:pointer;color:var(--cow-muted,#6b7280)}"
+    ".cow-compare summary{cursor:pointer;color:var(--cow-c-muted)}"
 )
 
 

@@ -1,8 +1,9 @@
 """SVG drawing primitives shared by the diagram, the player and the comparison.
 
 Text is monospace with a known character width, so lines can be measured and wrapped
-in Python; colours come from the book's CSS variables (book/_static/cow.css), each
-with a light fallback for use outside the book.
+in Python. Colours are CSS variables resolved once per view (THEME): the book's
+(book/_static/cow.css, light and dark), else JupyterLab's theme (light or dark), else a
+light fallback, so a picture follows the page it is shown in.
 """
 
 from __future__ import annotations
@@ -17,37 +18,68 @@ TITLE = 13  # px, the operation line
 LEGEND_FONT = 11
 BAD_MARK = "\u2716"  # heavy multiplication x: with the word, never colour alone
 
+# A view's colours, each var(--cow-c-NAME): the book's --cow-NAME, else JupyterLab's
+# variable, else the light fallback.
+COLOURS = {
+    "fg": ("--jp-content-font-color1", "#222"),
+    "bg": ("--jp-layout-color0", "#fff"),
+    "muted": ("--jp-content-font-color2", "#6b7280"),
+    "accent": ("--jp-brand-color1", "#1d4ed8"),
+    "bad": ("--jp-error-color1", "#c62828"),
+    "changed": ("--jp-warn-color1", "#f59e0b"),
+}
+VIEWS = ".cow-svg,.cow-player,.cow-compare,.cow-legend,.cow-chart,.cow-diagram,.cow-note"
+
+
+def colour(name: str) -> str:
+    """A COLOURS entry as a CSS value: the book's variable, JupyterLab's, the fallback."""
+    jp, light = COLOURS[name]
+    return f"var(--cow-{name},var({jp},{light}))"
+
+
+THEME = VIEWS + "{" + ";".join(f"--cow-c-{n}:{colour(n)}" for n in COLOURS) + "}"
+
+
 STYLE = (
-    ".cow-svg{max-width:100%;height:auto}"
-    f".cow-svg text{{font:{FONT}px {MONO};fill:var(--cow-fg,#222)}}"
-    ".cow-svg .bg{fill:var(--cow-bg,#fff)}"
-    ".cow-svg .bx{fill:var(--cow-bg,#fff);stroke:var(--cow-muted,#6b7280);stroke-width:1}"
-    ".cow-svg .cow-proc>.bx,.cow-svg .cow-page>.bx{stroke:var(--cow-fg,#222)}"
+    THEME + ".cow-svg{max-width:100%;height:auto}"
+    f".cow-svg text{{font:{FONT}px {MONO};fill:var(--cow-c-fg)}}"
+    ".cow-svg .bg{fill:var(--cow-c-bg)}"
+    ".cow-svg .bx{fill:var(--cow-c-bg);stroke:var(--cow-c-muted);stroke-width:1}"
+    ".cow-svg .cow-proc>.bx,.cow-svg .cow-page>.bx{stroke:var(--cow-c-fg)}"
     ".cow-svg .cow-exited>.bx{stroke-dasharray:4 3}"
     ".cow-svg .t{font-weight:bold}"
-    ".cow-svg .m,.cow-svg .vl{fill:var(--cow-muted,#6b7280)}"
-    ".cow-svg .a{fill:var(--cow-accent,#1d4ed8)}"
+    ".cow-svg .m,.cow-svg .vl{fill:var(--cow-c-muted)}"
+    ".cow-svg .a{fill:var(--cow-c-accent)}"
     f".cow-svg .hd{{font-size:{TITLE}px;font-weight:bold}}"
-    ".cow-svg .bad{fill:var(--cow-bad,#c62828);font-weight:bold}"
-    ".cow-svg .cow-changed>.bx,.cow-svg .lc{stroke:var(--cow-changed,#f59e0b);stroke-width:2.5;"
-    "fill:color-mix(in srgb,var(--cow-changed,#f59e0b) 10%,var(--cow-bg,#fff))}"
-    ".cow-svg .cow-bad>.bx,.cow-svg .vb,.cow-svg .lb{stroke:var(--cow-bad,#c62828);stroke-width:3;"
-    "fill:color-mix(in srgb,var(--cow-bad,#c62828) 12%,var(--cow-bg,#fff))}"
-    ".cow-svg .ar{fill:none;stroke:var(--cow-fg,#222);stroke-width:1.4}"
-    ".cow-svg .ah{fill:var(--cow-fg,#222)}"
+    ".cow-svg .bad{fill:var(--cow-c-bad);font-weight:bold}"
+    ".cow-svg .cow-changed>.bx,.cow-svg .lc{stroke:var(--cow-c-changed);stroke-width:2.5;"
+    "fill:color-mix(in srgb,var(--cow-c-changed) 10%,var(--cow-c-bg))}"
+    ".cow-svg .cow-bad>.bx,.cow-svg .vb,.cow-svg .lb{stroke:var(--cow-c-bad);stroke-width:3;"
+    "fill:color-mix(in srgb,var(--cow-c-bad) 12%,var(--cow-c-bg))}"
+    ".cow-svg .ar{fill:none;stroke:var(--cow-c-fg);stroke-width:1.4}"
+    ".cow-svg .ah{fill:var(--cow-c-fg)}"
     ".cow-svg .ro>.ar{stroke-dasharray:6 3}"
-    ".cow-svg .swap>.ar{stroke:var(--cow-muted,#6b7280);stroke-dasharray:2 3}"
-    ".cow-svg .swap>.ah,.cow-svg .cache>.ah{fill:var(--cow-muted,#6b7280)}"
-    ".cow-svg .cache>.ar{stroke:var(--cow-muted,#6b7280)}"
-    ".cow-svg .pin>.ar{stroke:var(--cow-accent,#1d4ed8);stroke-width:2.5}"
-    ".cow-svg .pin>.ah{fill:var(--cow-accent,#1d4ed8)}"
-    ".cow-svg .cow-changed>.ar{stroke:var(--cow-changed,#f59e0b);stroke-width:2.5}"
-    ".cow-svg .cow-changed>.ah{fill:var(--cow-changed,#f59e0b)}"
-    ".cow-svg .vm{fill:none;stroke:var(--cow-muted,#6b7280)}"
+    ".cow-svg .swap>.ar{stroke:var(--cow-c-muted);stroke-dasharray:2 3}"
+    ".cow-svg .swap>.ah,.cow-svg .cache>.ah{fill:var(--cow-c-muted)}"
+    ".cow-svg .cache>.ar{stroke:var(--cow-c-muted)}"
+    ".cow-svg .pin>.ar{stroke:var(--cow-c-accent);stroke-width:2.5}"
+    ".cow-svg .pin>.ah{fill:var(--cow-c-accent)}"
+    ".cow-svg .cow-changed>.ar{stroke:var(--cow-c-changed);stroke-width:2.5}"
+    ".cow-svg .cow-changed>.ah{fill:var(--cow-c-changed)}"
+    ".cow-svg .vm{fill:none;stroke:var(--cow-c-muted)}"
     ".cow-svg .vl{font-size:10px}"
-    f".cow-svg .lg{{font-size:{LEGEND_FONT}px;fill:var(--cow-muted,#6b7280)}}"
+    f".cow-svg .lg{{font-size:{LEGEND_FONT}px;fill:var(--cow-c-muted)}}"
 )
 """Scoped to .cow-svg; the player includes it once for all its frames."""
+
+LEGEND_CSS = (
+    ".cow-legend{display:flex;flex-wrap:wrap;gap:2px 14px;list-style:none;margin:6px 0 0;"
+    "padding:0;font:12px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;"
+    "color:var(--cow-c-muted)}"
+    ".cow-legend li{margin:0;padding:0;white-space:nowrap;display:flex;align-items:center;gap:4px}"
+    ".cow-legend .cow-svg{flex:none}"
+)
+"""The HTML legend (legend_html): its words wrap into rows and keep their size."""
 
 LEGEND = (("rw", "writable PTE"), ("ro", "read-only PTE"), ("swap", "swap entry"), ("pin", "pin"))
 
@@ -126,9 +158,31 @@ def svg_doc(width: float, height: float, label: str, parts: list[str], standalon
 
 
 def legend_svg(width: float = MIN_WIDTH) -> str:
-    """The legend alone, for a page that shows frames without one."""
+    """The legend alone as one picture, for a page that shows frames without one."""
     parts, y = legend(LINE + 2, width)
     return svg_doc(width, y + 6, "legend", parts, standalone=False)
+
+
+def legend_html() -> str:
+    """The legend as an HTML list (needs STYLE and LEGEND_CSS): a drawn sample per
+    item and its words as text, which wraps on a narrow screen instead of shrinking."""
+    items = [(kind, label, True) for kind, label in LEGEND] + [
+        ("lc", "changed", False),
+        ("lb", "violation", False),
+    ]
+    out = []
+    for kind, label, line in items:
+        sample = (
+            f'<g class="{kind}"><path class="ar" d="M0 6h22"/></g>'
+            if line
+            else f'<rect class="{kind}" x="1.5" y="1.5" width="13" height="9" rx="2"/>'
+        )
+        w = 22 if line else 16
+        out.append(
+            f'<li><svg class="cow-svg" width="{w}" height="12" viewBox="0 0 {w} 12" '
+            f'aria-hidden="true">{sample}</svg>{escape(label, quote=False)}</li>'
+        )
+    return f'<ul class="cow-legend" aria-label="legend">{"".join(out)}</ul>'
 
 
 def notice_svg(title: str, text: str, width: float = MIN_WIDTH) -> str:

@@ -7,11 +7,17 @@
     Player("S8", presets=[PRESETS["linux-5.11"], PRESETS["linux-5.11"].without("rule4")])
 
 Displaying a Player gives one HTML fragment: Prev / Play / Next, a slider, a preset
-selector, one line per preset with its outcome, the diagram (.cow-frame) and the text
-view of the current step. Frames are inline SVG stored once each as JSON strings and
-the script is inline: it steps in the built book with no kernel and no network.
-The id is a hash of the actions and presets, so stored outputs are stable. The root's
-data-actions holds the actions as one line, for the book's in-page runner (cowlib.web).
+selector, one line per preset with its outcome, the diagram (.cow-frame), its legend and
+the text view of the current step. Frames are inline SVG stored once each as JSON
+strings and the script is inline: it steps in the built book with no kernel and no
+network. The id is a hash of the actions and presets, so stored outputs are stable.
+
+For a screen reader, the player is a focusable group whose description is a live
+region saying the current step (operation, explanation, violations); as text
+(text/plain, the notebook's text form) it is each preset's outcome and the steps that
+decided it: every COW decision and every violation, with the kernel's explanation.
+The root's data-actions holds the actions as one line, for the book's in-page runner
+(cowlib.web).
 """
 
 from __future__ import annotations
@@ -25,10 +31,10 @@ from ..errors import BadArgument
 from ..policy import Policy, get_policy
 from ..replay import Source, policies, resolve, run, summary
 from .assets import PLAYER_CSS, PLAYER_JS
-from .draw import STYLE, legend_svg, notice_svg
+from .draw import LEGEND_CSS, STYLE, legend_html, notice_svg
 from .layout import MIN_WIDTH
 from .svg import diagram_width, render_svg
-from .text import render_step
+from .text import render_head, render_step
 
 INTERVAL_MS = 1200
 
@@ -143,14 +149,18 @@ class Player:
             f"{escape(r.policy.name)}</option>"
             for j, r in enumerate(self.runs)
         )
+        last = self.steps - 1
         return (
             '<div class="cow-controls">'
-            '<button type="button" class="cow-prev" aria-label="previous step">\u25c0 Prev</button>'
-            '<button type="button" class="cow-play" aria-pressed="false">\u25b6 Play</button>'
-            '<button type="button" class="cow-next" aria-label="next step">Next \u25b6</button>'
-            f'<input type="range" class="cow-slider" min="0" max="{self.steps - 1}" value="0" '
-            'step="1" aria-label="step">'
-            f'<span class="cow-pos">step 0 / {self.steps - 1}</span>'
+            '<button type="button" class="cow-prev"><span aria-hidden="true">\u25c0</span> '
+            "Prev</button>"
+            '<button type="button" class="cow-play"><span aria-hidden="true">\u25b6</span> '
+            "Play</button>"
+            '<button type="button" class="cow-next">Next <span aria-hidden="true">\u25b6'
+            "</span></button>"
+            f'<input type="range" class="cow-slider" min="0" max="{last}" value="0" '
+            f'step="1" aria-label="step" aria-valuetext="step 0 of {last}">'
+            f'<span class="cow-pos">step 0 / {last}</span>'
             f'<label>preset <select class="cow-preset">{options}</select></label></div>'
         )
 
@@ -158,17 +168,24 @@ class Player:
         first = self.data["presets"][self.start]
         frame = self.data["frames"][first["frames"][0]]
         text = self.data["texts"][first["texts"][0]]
+        now = f"step 0 of {self.steps - 1}, {first['name']}: " + render_head(
+            self.runs[self.start].trace[0]
+        )
         return "".join(
             [
-                f'<div class="cow-player" id="{self.id}" tabindex="-1" '
+                f'<div class="cow-player" id="{self.id}" tabindex="0" role="group" '
+                f'aria-label="{escape(self.title)}: step by step" '
+                f'aria-describedby="{self.id}-now" '
                 f'data-actions="{escape("; ".join(self.actions))}">',
-                f"<style>{PLAYER_CSS.replace(chr(10), '')}{STYLE}</style>",
+                f"<style>{PLAYER_CSS.replace(chr(10), '')}{STYLE}{LEGEND_CSS}</style>",
                 f'<div class="cow-title">{escape(self.title)}</div>',
                 self._controls(),
                 self._outcomes(),
                 f'<div class="cow-frame" data-step="0" data-preset="{escape(first["name"])}">'
                 f"{frame}</div>",
-                f'<div class="cow-legend">{legend_svg(self.width)}</div>',
+                legend_html(),
+                f'<div class="cow-live" id="{self.id}-now" aria-live="polite" aria-atomic="true">'
+                f"{escape(now)}</div>",
                 '<details class="cow-textview"><summary>text view of this step</summary>'
                 f'<pre class="cow-text">{escape(text)}</pre></details>',
                 f'<script type="application/json" class="cow-data">{_json(self.data)}</script>',
@@ -178,6 +195,24 @@ class Player:
 
     def _repr_html_(self) -> str:
         return self.html()
+
+    def text(self) -> str:
+        """The player as text: per preset, its outcome and the steps that decided it
+        (each COW decision and each violation, with the kernel's explanation)."""
+        names = ", ".join(r.policy.name for r in self.runs)
+        lines = [
+            self.title,
+            f"{self.steps} steps under {names}; the steps that decide, per preset:",
+        ]
+        for r in self.runs:
+            lines.append(f"{r.policy.name}: {summary(r)}")
+            for s in r.trace:
+                if s.decisions or s.violations:
+                    lines += ["    " + line for line in render_head(s).splitlines()]
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:  # IPython's text/plain
+        p.text(self.text())
 
     def __repr__(self) -> str:
         names = ", ".join(r.policy.name for r in self.runs)

@@ -19,9 +19,22 @@ from html import escape
 from ..mm_types import PAGE_SIZE
 from ..trace import Snapshot, Step, Violation
 from .changes import Changes, diff
-from .draw import BAD_MARK, TITLE, indented, legend, num, svg_doc, text_el, wrap
+from .draw import (
+    BAD_MARK,
+    LEGEND_CSS,
+    STYLE,
+    TITLE,
+    indented,
+    legend,
+    legend_html,
+    num,
+    svg_doc,
+    text_el,
+    wrap,
+)
 from .layout import LINE, MARGIN, MIN_WIDTH, PAD, Arrow, Box, Key, Layout, layout
 from .parts import Line, holder_lines, page_lines, proc_lines, pte_lines, slot_lines
+from .text import render_step
 
 BUGS = ("missed copy", "wrong copy")  # the oracle lines that explain a violation
 
@@ -213,14 +226,33 @@ def diagram_width(step: Step, prev: Step | None = None) -> float:
 
 
 class Diagram:
-    """A step of a trace as a picture in a notebook: Diagram(k.trace, 7)."""
+    """A step of a trace as a picture in a notebook: Diagram(k.trace, 7).
+
+    In HTML the picture (which scales down to the width it is given) and the legend as
+    text; as text, the step's text view (render_step), which says what the picture shows.
+    """
 
     def __init__(self, trace: list[Step], index: int = -1) -> None:
         self.index = index % len(trace)
-        self.svg = render_svg(trace[self.index], trace[self.index - 1] if self.index else None)
+        self.step = trace[self.index]
+        prev = trace[self.index - 1] if self.index else None
+        self.svg = render_svg(self.step, prev)
+        self._frame = render_svg(self.step, prev, standalone=False)
+
+    def html(self) -> str:
+        return (
+            f'<div class="cow-diagram"><style>{STYLE}{LEGEND_CSS}</style>{self._frame}'
+            f"{legend_html()}</div>"
+        )
 
     def _repr_html_(self) -> str:
-        return f'<div style="max-width:100%;overflow-x:auto">{self.svg}</div>'
+        return self.html()
+
+    def text(self) -> str:
+        return render_step(self.step)
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:  # IPython's text/plain
+        p.text(self.text())
 
     def __repr__(self) -> str:
         return f"<Diagram of step {self.index}>"

@@ -69,23 +69,24 @@ def render_snapshot(snap: Snapshot) -> str:
     return "\n".join(lines)
 
 
-def render_step(step: Step) -> str:
+def render_head(step: Step) -> str:
+    """The operation, then "  | " explanation lines and "  !! " violations."""
     head = f"[{step.index}] {step.op}"
     body = [f"  | {line}" for line in step.explain.splitlines()]
     bad = [f"  !! {v.kind.upper()}: {v.message}" for v in step.violations]
-    return "\n".join([head, *body, *bad, render_snapshot(step.snapshot)])
+    return "\n".join([head, *body, *bad])
+
+
+def render_step(step: Step) -> str:
+    """render_head, then the tables of the snapshot."""
+    return render_head(step) + "\n" + render_snapshot(step.snapshot)
 
 
 def render_trace(trace: list[Step], full: bool = True) -> str:
     """Every step: with full=False only the operations, explanations and violations."""
     if full:
         return "\n\n".join(render_step(s) for s in trace)
-    out = []
-    for s in trace:
-        out.append(f"[{s.index}] {s.op}")
-        out += [f"  | {line}" for line in s.explain.splitlines()]
-        out += [f"  !! {v.kind.upper()}: {v.message}" for v in s.violations]
-    return "\n".join(out)
+    return "\n".join(render_head(s) for s in trace)
 
 
 def wrap(text: str, width: int = 72) -> str:

@@ -5,7 +5,10 @@ Linus's rules off one by one, append operations, and watch the trace change.
     Stepper("S2", preset="linux-5.11")     # then untick rule1: the leak comes back
 
 ipywidgets is imported here only, so `import cowlib` and the other views stay light.
-An action the kernel refuses (a CowError) is reported in the widget, never raised.
+An action the kernel refuses (a CowError) is reported in the widget, never raised, with
+its line breaks. Like the HTML player, the Stepper opens at step 0; appending moves to
+the new last step, and changing the preset or a rule keeps the step shown. Its diagram
+takes JupyterLab's theme colours (light or dark) through the views' CSS variables.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from ..kernel import Kernel
 from ..policy import PRESETS, RULES, Policy, get_policy
 from ..replay import Run, Source, replay, resolve, summary
 from ..scenarios import Outcome
+from .draw import THEME
 from .player import INTERVAL_MS
-from .svg import render_svg
+from .svg import Diagram
 from .text import render_step
 
 
@@ -97,11 +101,11 @@ class Stepper:
         return base.without(*off) if off else base
 
     def rerun(self) -> None:
-        """Replay every action under the current policy and show the last step."""
+        """Replay every action under the current policy; the step shown stays."""
         self.kernel = Kernel(self.policy())
         self.error = replay(self.kernel, self.actions)
         self.message.value = self._note(f"stopped: {self.error}") if self.error else ""
-        self._at_end()
+        self._at(self.slider.value)
 
     def append(self, text: str) -> bool:
         """Run more actions (cowlib action language) and keep those the kernel accepts."""
@@ -117,11 +121,11 @@ class Stepper:
             error = replay(self.kernel, [action])
             if error:  # refused, so not kept: the state is as before (CowError contract)
                 self.message.value = self._note(error)
-                self._at_end()
+                self._at(len(self.kernel.trace) - 1)
                 return False
             self.actions.append(action)
         self.action.value, self.message.value = "", ""
-        self._at_end()
+        self._at(len(self.kernel.trace) - 1)
         return bool(actions)
 
     def undo_last(self) -> None:
@@ -132,12 +136,14 @@ class Stepper:
     def _move(self, delta: int) -> None:
         self.slider.value = min(max(self.slider.value + delta, 0), self.slider.max)
 
-    def _at_end(self) -> None:
+    def _at(self, step: int) -> None:
+        """Show step (clamped to the trace) and the run's outcome."""
         last = max(len(self.kernel.trace) - 1, 0)
         self.slider.max = self.play.max = last
-        if self.slider.value == last:
+        step = min(max(step, 0), last)
+        if self.slider.value == step:
             self.show()
-        self.slider.value = last
+        self.slider.value = step
         run = Run(self.kernel.policy, tuple(self.kernel.trace), Outcome.of(self.kernel), self.error)
         self.outcome.value = f"<b>{escape(run.policy.name)}</b>: {escape(summary(run))}"
 
@@ -149,13 +155,17 @@ class Stepper:
             self.text.value = ""
             return
         i = min(self.slider.value, len(trace) - 1)
-        svg = render_svg(trace[i], trace[i - 1] if i else None)
-        self.frame.value = f'<div style="max-width:100%;overflow-x:auto">{svg}</div>'
+        self.frame.value = Diagram(trace, i).html()
         self.text.value = f"<pre>{escape(render_step(trace[i]))}</pre>"
 
     @staticmethod
     def _note(text: str) -> str:
-        return f'<span style="color:var(--cow-bad,#c62828)">\u2716 {escape(text)}</span>'
+        """An error in the theme's colour, its lines kept (white-space: pre-wrap)."""
+        return (
+            f'<div class="cow-note"><style>{THEME}</style><div style="color:var(--cow-c-bad);'
+            f'white-space:pre-wrap;font-family:var(--jp-code-font-family,monospace)">'
+            f"\u2716 {escape(text)}</div></div>"
+        )
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:
         return self.widget._repr_mimebundle_(**kwargs)
