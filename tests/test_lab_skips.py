@@ -6,13 +6,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
 
 from cowlib import lab
-from cowlib.lab import api, features, sandbox, swapfile, syscalls, twin
+from cowlib.lab import api, features, guardian, sandbox, swapfile, syscalls, twin
 from cowlib.lab.experiments import EXPERIMENTS
 from cowlib.lab.features import SCRATCH_DIR, Feature
 from cowlib.lab.script import Experiment, Observation
@@ -30,12 +29,21 @@ def without(name: str, reason: str) -> dict[str, Feature]:
 @linux
 @pytest.mark.parametrize(
     "experiment, feature",
-    [("iouring-fork", "io_uring"), ("swap-pin", "swap"), ("odirect-unshare", "odirect")],
+    [
+        ("iouring-fork", "io_uring"),
+        ("swap-pin", "swap"),
+        ("odirect-unshare", "odirect"),
+        ("thp-cow", "thp"),
+        ("hugetlb-vmsplice", "hugetlb"),
+    ],
 )
 def test_experiment_without_its_feature_is_skipped_with_the_reason(experiment, feature):
     result = lab.run(experiment, features=without(feature, "simulated: refused"))
     assert result.skipped == f"{feature}: simulated: refused"
     assert not result.agrees and result.disagreements == []
+    if result.no_model:  # neither side has anything to show
+        assert result.rows == ()
+        return
     assert result.rows and {r.verdict for r in result.rows} == {"skipped"}
     assert all(r.kernel is None and r.model is not None for r in result.rows)
 
@@ -64,7 +72,7 @@ def test_detector_monkeypatched_unavailable_skips_through_run_all(monkeypatch):
 @linux
 def test_available_reports_every_feature_with_a_reason():
     found = lab.available()
-    assert set(found) == {"linux", "root", "io_uring", "swap", "odirect"}
+    assert set(found) == {"linux", "root", "io_uring", "swap", "odirect", "thp", "hugetlb"}
     assert all(f.reason for f in found.values())
     if os.geteuid() == 0:
         assert all(f.ok for f in found.values()), found
@@ -79,26 +87,25 @@ def test_refused_swapon_skips_and_leaves_no_swapfile(monkeypatch):
     monkeypatch.setattr(swapfile.syscalls, "swapon", refuse)
     result = lab.run("swap-pin")
     assert result.skipped == "swapon refused: Operation not permitted (simulated)"
-    ours = f"{swapfile.PREFIX}{os.getpid()}-"  # other sessions may run the lab meanwhile
+    ours = f"{guardian.PREFIX}{os.getpid()}-"  # other sessions may run the lab meanwhile
     assert not [d for d in os.listdir(SCRATCH_DIR) if d.startswith(ours)]
 
 
 @linux
 @root
-def test_swapfile_of_a_killed_run_is_removed_by_the_next_run():
-    code = (
-        "import os, sys; from cowlib.lab import swapfile\n"
-        "with swapfile.temporary_swap(sys.argv[1]):\n"
-        "    print(flush=True); os.kill(os.getpid(), 9)"
-    )
-    with tempfile.TemporaryDirectory(dir=SCRATCH_DIR) as scratch:
-        proc = subprocess.run([sys.executable, "-c", code, scratch], capture_output=True)
-        assert proc.returncode == -9
-        (orphan,) = os.listdir(scratch)
-        assert any(scratch in area for area in swapfile.active_swaps())
-        swapfile.remove_orphans(scratch)
-        assert os.listdir(scratch) == []
-    assert not any(scratch in area for area in swapfile.active_swaps())
+def test_refused_huge_page_allocation_skips_and_returns_what_was_added(monkeypatch):
+    if not lab.available()["hugetlb"].ok:
+        pytest.skip(lab.available()["hugetlb"].reason)
+    before = guardian.read_count(guardian.NR_HUGEPAGES)
+    reserve = guardian.Guardian.reserve_hugepages
+
+    def short_by_one(self: guardian.Guardian, count: int) -> int:
+        return reserve(self, count - 1)  # the kernel found one page fewer than asked
+
+    monkeypatch.setattr(guardian.Guardian, "reserve_hugepages", short_by_one)
+    result = lab.run("hugetlb-vmsplice")
+    assert result.skipped == "huge page allocation refused: the kernel added 1 of 2"
+    assert guardian.read_count(guardian.NR_HUGEPAGES) == before
 
 
 @linux
@@ -162,7 +169,8 @@ def test_without_cap_sys_admin_page_summaries_are_hidden_but_first_touch_is_seen
 
 def run_without_cap_sys_admin(experiment: Experiment) -> lab.Result:
     """The runner with CAP_SYS_ADMIN dropped: PFNs read as zero, as for a normal user."""
-    request = {"job": "experiment", "name": experiment.name, "scratch": "/tmp", "alarm": 30}
+    request = {"job": "experiment", "name": experiment.name, "scratch": None, "alarm": 30}
+    request["parent"] = os.getpid()
     drop = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"]
     env = os.environ | {"PYTHONPATH": sandbox.PACKAGE_ROOT}
     proc = subprocess.run(

@@ -1,16 +1,17 @@
 """The lab's front door: run experiments, compare with the model, measure costs.
 
-Everything that changes the system or must outlive a crashed runner lives
-here, in the caller: the scratch directory and the temporary swapfile are
-created before the runner starts and removed after it ended, however it
-ended. SIGTERM is turned into an exception meanwhile so that cleanup runs.
+Everything that changes the system lives here, in the caller, under a
+guardian process (``guardian.py``): the temporary swapfile and the huge page
+reservation are made just before the runner starts and undone as soon as
+it ended, however it ended; if this process dies first, SIGKILL included, the
+guardian undoes them. SIGTERM is turned into an exception meanwhile, so that
+the normal cleanup runs. The runner dies with this process (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -19,12 +20,15 @@ from . import sandbox, swapfile, twin
 from .errors import RunnerError, Unavailable
 from .experiments import EXPERIMENTS
 from .features import SCRATCH_DIR, Feature, available
+from .guardian import Guardian
 from .script import Observation
 from .timing import FaultCosts, ForkPinCost
 from .verdicts import Result, compare
 
 TIMEOUT = 30.0
 LAB_TRIALS = 11
+HUGETLB_PAGES = 2  # P's page and room for one copy, as cow.c reserves
+CHANGES = {"swap", "hugetlb"}  # the features whose experiments change the machine
 
 
 class Terminated(Exception):
@@ -69,22 +73,32 @@ def run(
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; choose from {', '.join(EXPERIMENTS)}")
     experiment = EXPERIMENTS[name]
-    model, model_error = twin.run_model(experiment, preset)
+    gap = twin.model_gap(experiment)
+    model, model_error = ([], None) if gap else twin.run_model(experiment, preset)
     features = available() if features is None else features
-    common = {"preset": preset, "model_error": model_error, "kernel_release": os.uname().release}
+    common = {
+        "preset": preset,
+        "model_error": model_error,
+        "kernel_release": os.uname().release,
+        "no_model": gap,
+    }
     skipped = missing(experiment.needs, features)
     if skipped:
         return compare(experiment, model, None, skipped=skipped, **common)
+    scratch = SCRATCH_DIR if "odirect" in experiment.needs else None  # unnamed files only
+    request = {"job": "experiment", "name": name, "scratch": scratch, "trials": LAB_TRIALS}
     try:
         with sigterm_raises(), ExitStack() as stack:
-            scratch = stack.enter_context(tempfile.TemporaryDirectory(dir=scratch_dir()))
-            if "swap" in experiment.needs:
-                stack.enter_context(swapfile.temporary_swap(SCRATCH_DIR))
-            request = {"job": "experiment", "name": name, "scratch": scratch}
-            answer = sandbox.launch(request | {"trials": LAB_TRIALS}, timeout)
+            if CHANGES & set(experiment.needs):
+                guardian = stack.enter_context(Guardian())
+                if "swap" in experiment.needs:
+                    stack.enter_context(swapfile.temporary_swap(guardian.state))
+                if "hugetlb" in experiment.needs:
+                    stack.enter_context(reserved_hugepages(guardian, HUGETLB_PAGES))
+            answer = sandbox.launch(request, timeout)
     except Unavailable as e:
         return compare(experiment, model, None, skipped=str(e), **common)
-    except RunnerError as e:
+    except (RunnerError, OSError) as e:
         return compare(experiment, model, None, error=str(e), **common)
     if "skipped" in answer:
         return compare(experiment, model, None, skipped=answer["skipped"], **common)
@@ -103,8 +117,19 @@ def run_all(
     ]
 
 
-def scratch_dir() -> str | None:
-    return SCRATCH_DIR if os.access(SCRATCH_DIR, os.W_OK) else None
+@contextmanager
+def reserved_hugepages(guardian: Guardian, count: int) -> Iterator[None]:
+    """``count`` more huge pages in the pool for the block; Unavailable if refused."""
+    try:
+        try:
+            added = guardian.reserve_hugepages(count)
+        except OSError as e:
+            raise Unavailable(f"nr_hugepages refused: {e}") from e
+        if added < count:
+            raise Unavailable(f"huge page allocation refused: the kernel added {added} of {count}")
+        yield
+    finally:
+        guardian.release_hugepages()
 
 
 def measure(job: str, needs: tuple[str, ...], pages: int, trials: int, timeout: float) -> dict:

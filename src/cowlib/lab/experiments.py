@@ -7,16 +7,22 @@ the ``explain`` text says which kernel path decides the outcome.
 from __future__ import annotations
 
 from .script import (
+    HUGETLB,
+    THP,
     DirectWrite,
     Exit,
     Experiment,
+    Folio,
     Fork,
+    Look,
+    Mprotect,
     Pageout,
     PipeRead,
     Read,
     RegisterBuffers,
     ScriptStep,
     Shared,
+    Unmap,
     UnregisterBuffers,
     Vmsplice,
     Write,
@@ -25,6 +31,7 @@ from .script import (
 )
 
 TIMING_PAGES = 10_000
+HUGE_PAGES = 512  # one 2 MiB THP or hugetlb page, in 4 KiB pages (x86-64)
 
 FORK_COW = Experiment(
     name="fork-cow",
@@ -232,6 +239,154 @@ SWAP_PIN = Experiment(
     ),
 )
 
+THP_COW = Experiment(
+    name="thp-cow",
+    title="COW of a PMD-mapped THP after fork: the writer's PMD is split, one subpage copied",
+    explain=(
+        "fork() shares the THP: both processes map it with one PMD, write-protected, with "
+        "AnonExclusive cleared. A write to a shared PMD-mapped THP (do_huge_pmd_wp_page) "
+        "cannot reuse it, so it splits the writer's PMD and the PTE fault that follows copies "
+        "only the 4 KiB subpage written. Once the other process is gone, the last mapper's "
+        "write reuses the whole THP (folio refcount 1), still mapped by one PMD."
+    ),
+    needs=("linux", "thp"),
+    pages=HUGE_PAGES,
+    memory=THP,
+    steps=(
+        ScriptStep(
+            "p-writes",
+            "P writes 'P-1' to page 0: the fault maps a whole THP",
+            Write("P", 0, "P-1"),
+            (Look("P", 0), Folio("P", 0)),
+        ),
+        ScriptStep(
+            "p-writes-5", "P writes 'P-5' to page 5 of its THP", Write("P", 5, "P-5"), looks("P")
+        ),
+        ScriptStep(
+            "fork",
+            "P forks C",
+            Fork("P", "C"),
+            (*looks("P", "C"), Folio("C", 0), Shared("C", "P")),
+        ),
+        ScriptStep(
+            "c-writes",
+            "C writes 'C-5' to page 5",
+            Write("C", 5, "C-5"),
+            (Look("C", 5), Folio("C", 5), Folio("C", 0), Folio("P", 0), Shared("C", "P")),
+        ),
+        ScriptStep("c-reads", "C reads page 5", Read("C", 5)),
+        ScriptStep("p-reads", "P reads page 5 (C's write stayed in C's copy)", Read("P", 5)),
+        ScriptStep("c-exits", "C exits", Exit("C"), (Look("P", 0), Folio("P", 0))),
+        ScriptStep(
+            "p-writes-again",
+            "P writes 'P-7' to page 7 (P is the only mapper)",
+            Write("P", 7, "P-7"),
+            (*looks("P", pages=(0, 7)), Folio("P", 0)),
+        ),
+    ),
+)
+
+THP_PTE_COW = Experiment(
+    name="thp-pte-cow",
+    title="COW of a PTE-mapped THP after fork: one subpage copied, the rest reused",
+    explain=(
+        "mprotect() of one subpage splits the VMA and with it the PMD: the THP stays one "
+        "folio, mapped by 512 PTEs, each PTE holding a folio reference. After fork the "
+        "child's write copies one subpage (the folio is mapped by two processes). After the "
+        "child exits, 6.15's wp_can_reuse_anon_folio() reuses a large folio mapped only by "
+        "this process when every reference is a mapping (1da190f4d0a6); before, the folio "
+        "refcount of 512 made every such write copy."
+    ),
+    needs=("linux", "thp"),
+    pages=HUGE_PAGES,
+    memory=THP,
+    steps=(
+        ScriptStep(
+            "p-writes",
+            "P writes 'P-1' to page 0: the fault maps a whole THP",
+            Write("P", 0, "P-1"),
+            (Look("P", 0), Folio("P", 0)),
+        ),
+        ScriptStep(
+            "p-protects",
+            "P makes page 1 read-only: the PMD is split",
+            Mprotect("P", (1,), write=False),
+            (Look("P", 0), Folio("P", 0)),
+        ),
+        ScriptStep(
+            "p-unprotects",
+            "P makes all pages writable again: the THP stays PTE-mapped",
+            Mprotect("P", None, write=True),
+            (Folio("P", 0),),
+        ),
+        ScriptStep(
+            "fork",
+            "P forks C",
+            Fork("P", "C"),
+            (*looks("P", "C"), Folio("C", 0), Shared("C", "P")),
+        ),
+        ScriptStep(
+            "c-writes",
+            "C writes 'C-5' to page 5",
+            Write("C", 5, "C-5"),
+            (Look("C", 5), Folio("C", 5), Shared("C", "P")),
+        ),
+        ScriptStep("c-exits", "C exits", Exit("C"), looks("P")),
+        ScriptStep(
+            "p-writes-7",
+            "P writes 'P-7' to page 7 (P is the only mapper)",
+            Write("P", 7, "P-7"),
+            looks("P", pages=(0, 7)),
+        ),
+        ScriptStep(
+            "p-writes-0",
+            "P writes 'P-2' to page 0, the folio's head page",
+            Write("P", 0, "P-2"),
+            (*looks("P", pages=(0, 7)), Folio("P", 0)),
+        ),
+    ),
+)
+
+HUGETLB_VMSPLICE = Experiment(
+    name="hugetlb-vmsplice",
+    title="vmsplice on a private hugetlb page: the pipe shows the parent's new data",
+    explain=(
+        "The child's vmsplice takes a FOLL_GET reference on the huge page, then the child "
+        "unmaps it. hugetlb_wp() still decides reuse by folio_mapcount() (b8a2528835b3 "
+        "documents why), so P's write reuses the page the pipe still holds: the pipe returns "
+        "SECRET-B, written after the fork. The kernel's own COW selftest marks this XFAIL "
+        "(4bf6a4ebc592): the CVE-2020-29374 leak, still open for hugetlb."
+    ),
+    needs=("linux", "hugetlb"),
+    pages=HUGE_PAGES,
+    memory=HUGETLB,
+    steps=(
+        ScriptStep(
+            "p-writes",
+            "P writes 'SECRET-A' to its huge page",
+            Write("P", 0, "SECRET-A"),
+            (Look("P", 0), Folio("P", 0)),
+        ),
+        ScriptStep("fork", "P forks C", Fork("P", "C"), looks("P", "C")),
+        ScriptStep(
+            "c-vmsplices",
+            "C vmsplices page 0 into a pipe",
+            Vmsplice("C", 0, "pipe"),
+            looks("P", "C"),
+        ),
+        ScriptStep(
+            "c-unmaps",
+            "C unmaps the huge page; the pipe keeps its reference",
+            Unmap("C"),
+            looks("P", "C"),
+        ),
+        ScriptStep("p-writes-again", "P writes 'SECRET-B'", Write("P", 0, "SECRET-B"), looks("P")),
+        ScriptStep("pipe-read", "the pipe is drained", PipeRead("pipe")),
+        ScriptStep("p-reads", "P reads", Read("P", 0)),
+        ScriptStep("c-exits", "C exits", Exit("C")),
+    ),
+)
+
 FAULT_COST = Experiment(
     name="fault-cost",
     title="The price of a spurious COW: copy fault vs reuse fault, per page",
@@ -291,6 +446,9 @@ EXPERIMENTS: dict[str, Experiment] = {
         PIN_AFTER_FORK,
         ODIRECT_UNSHARE,
         SWAP_PIN,
+        THP_COW,
+        THP_PTE_COW,
+        HUGETLB_VMSPLICE,
         FAULT_COST,
         FORK_PIN_COST,
     )

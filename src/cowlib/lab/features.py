@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 
 from . import pagemap, syscalls
 
 SCRATCH_DIR = "/var/tmp"
+THP_SYSFS = "/sys/kernel/mm/transparent_hugepage"
+NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages"
+HUGE_PAGE_BYTES = 2 << 20  # the large experiments map 512 pages of 4 KiB (x86-64)
+BASE_PAGE_BYTES = 4096
 NO_DIRECT_IO_FS = {"tmpfs", "ramfs", "proc", "sysfs"}
 
 
@@ -98,13 +101,62 @@ def detect_odirect() -> Feature:
     region = syscalls.Region(1)
     try:
         region.write(0, "probe")
-        with tempfile.TemporaryDirectory(dir=SCRATCH_DIR) as d:
-            syscalls.direct_write(os.path.join(d, "probe"), region.addr)
+        syscalls.direct_write(SCRATCH_DIR, region.addr)
     except OSError as e:
         return Feature("odirect", False, f"O_DIRECT write on {SCRATCH_DIR} ({kind}): {e.strerror}")
     finally:
         region.close()
-    return Feature("odirect", True, f"O_DIRECT works on {SCRATCH_DIR} ({kind})")
+    return Feature("odirect", True, f"O_DIRECT works on {SCRATCH_DIR} ({kind}), unnamed files")
+
+
+def read_sysfs(path: str) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def detect_thp() -> Feature:
+    """MADV_HUGEPAGE gets a PMD-sized THP unless THP is off or the PMD is not 2 MiB."""
+    enabled = read_sysfs(f"{THP_SYSFS}/enabled")
+    if enabled is None:
+        return Feature("thp", False, "no transparent hugepages (CONFIG_TRANSPARENT_HUGEPAGE)")
+    if "[never]" in enabled:
+        return Feature("thp", False, f"transparent_hugepage/enabled is {enabled}")
+    if pagemap.PAGE_SIZE != BASE_PAGE_BYTES:
+        return Feature("thp", False, f"{pagemap.PAGE_SIZE}-byte pages: written for 4 KiB pages")
+    pmd = read_sysfs(f"{THP_SYSFS}/hpage_pmd_size")
+    if pmd != str(HUGE_PAGE_BYTES):
+        return Feature("thp", False, f"PMD size {pmd} bytes: the experiments map 2 MiB THPs")
+    mode = enabled.split("[")[1].split("]")[0]
+    return Feature("thp", True, f"THP {mode}, 2 MiB PMD; MADV_HUGEPAGE asks for one")
+
+
+def detect_hugetlb() -> Feature:
+    """Reserving huge pages needs hugetlbfs, a 2 MiB default size and root."""
+    if read_sysfs(NR_HUGEPAGES) is None:
+        return Feature("hugetlb", False, f"no {NR_HUGEPAGES} (CONFIG_HUGETLB_PAGE)")
+    if pagemap.PAGE_SIZE != BASE_PAGE_BYTES:
+        return Feature("hugetlb", False, f"{pagemap.PAGE_SIZE}-byte pages: written for 4 KiB pages")
+    size = default_huge_page_kb()
+    if size != HUGE_PAGE_BYTES // 1024:
+        return Feature("hugetlb", False, f"default huge page size {size} kB, not 2048 kB")
+    if not os.access(NR_HUGEPAGES, os.W_OK):
+        return Feature("hugetlb", False, f"{NR_HUGEPAGES} not writable (needs root)")
+    return Feature(
+        "hugetlb",
+        True,
+        f"root; 2 huge pages of 2048 kB reserved through {NR_HUGEPAGES}, then freed",
+    )
+
+
+def default_huge_page_kb() -> int | None:
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("Hugepagesize:"):
+                return int(line.split()[1])
+    return None
 
 
 DETECTORS = {
@@ -113,6 +165,8 @@ DETECTORS = {
     "io_uring": detect_io_uring,
     "swap": detect_swap,
     "odirect": detect_odirect,
+    "thp": detect_thp,
+    "hugetlb": detect_hugetlb,
 }
 
 

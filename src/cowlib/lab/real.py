@@ -21,13 +21,18 @@ from .pagemap import PAGE_SIZE
 from .script import (
     ABSENT,
     HIDDEN,
+    HUGETLB,
     NOT_PRESENT,
+    SMALL,
     SWAPPED,
+    THP,
     DirectWrite,
     Exit,
     Experiment,
+    Folio,
     Fork,
     Look,
+    Mprotect,
     Observation,
     Op,
     Pageout,
@@ -36,6 +41,7 @@ from .script import (
     RegisterBuffers,
     ScriptStep,
     Shared,
+    Unmap,
     UnregisterBuffers,
     Vmsplice,
     Write,
@@ -53,8 +59,8 @@ MESSAGE_SIZE = 1 << 16
 class Actor:
     """One actor's view of the shared mapping and the pins it holds."""
 
-    region: syscalls.Region
-    scratch: str
+    region: syscalls.Region | syscalls.LargeRegion
+    scratch: str | None
     rings: dict[str, syscalls.FixedBuffers] = field(default_factory=dict)
 
     def do(self, op: Op) -> tuple[object, list[int]]:
@@ -68,6 +74,10 @@ class Actor:
                     region.write(page, value)
             case Read(page=page):
                 return region.read(page), []
+            case Unmap():
+                region.close()
+            case Mprotect(pages=pages, write=write):
+                region.protect(pages, write)
             case Vmsplice(page=page):
                 read_end, write_end = os.pipe()
                 try:
@@ -80,8 +90,9 @@ class Actor:
             case UnregisterBuffers(name=name):
                 self.rings.pop(name).unregister()
             case DirectWrite(page=page):
-                path = os.path.join(self.scratch, f"dio-{os.getpid()}")
-                return syscalls.direct_write(path, region.page_addr(page)), []
+                if self.scratch is None:
+                    raise Unavailable("DirectWrite: no directory for O_DIRECT files")
+                return syscalls.direct_write(self.scratch, region.page_addr(page)), []
             case Pageout(page=page):
                 return self.pageout(page), []
             case _:
@@ -171,13 +182,19 @@ def serve_commands(sock: socket.socket, memory: Actor) -> None:
             os.close(fd)
 
 
+def map_memory(experiment: Experiment) -> syscalls.Region | syscalls.LargeRegion:
+    if experiment.memory == SMALL:
+        return syscalls.Region(experiment.pages)
+    return syscalls.LargeRegion(experiment.pages, hugetlb=experiment.memory == HUGETLB)
+
+
 class KernelRun:
     """One experiment on real processes; collects observations in script order."""
 
-    def __init__(self, experiment: Experiment, scratch: str, alarm: int) -> None:
+    def __init__(self, experiment: Experiment, scratch: str | None, alarm: int) -> None:
         self.experiment = experiment
         self.alarm = alarm
-        self.memory = Actor(syscalls.Region(experiment.pages), scratch)
+        self.memory = Actor(map_memory(experiment), scratch)
         self.children: dict[str, Child] = {}
         self.pipes: dict[str, int] = {}
         self.frames_readable = pagemap.frames_readable()
@@ -227,6 +244,8 @@ class KernelRun:
             case Write(who=who, page=page):
                 before, exclusive, _ = self.look(who, page)
                 self.call(who, op)
+                if before == ABSENT and self.experiment.memory == THP:
+                    self.require_thp(who, page)
                 after = self.look(who, page)[0]
                 self.record(step, who, page, "fault", classify(before, exclusive, after))
             case WriteAll(who=who):
@@ -242,6 +261,8 @@ class KernelRun:
                 self.children.pop(who).exit()
             case Read(who=who, page=page):
                 self.record(step, who, page, "content", self.call(who, op)[0])
+            case Unmap(who=who) | Mprotect(who=who):
+                self.call(who, op)
             case Vmsplice(who=who, pipe=pipe):
                 self.pipes[pipe] = self.call(who, op)[1][0]
             case PipeRead(pipe=pipe):
@@ -263,7 +284,7 @@ class KernelRun:
         for probe in step.look:
             self.probe(step, probe)
 
-    def probe(self, step: ScriptStep, probe: Look | Shared) -> None:
+    def probe(self, step: ScriptStep, probe: Look | Shared | Folio) -> None:
         match probe:
             case Look(who=who, page=page):
                 identity, exclusive, detail = self.look(who, page)
@@ -273,6 +294,10 @@ class KernelRun:
             case Shared(who=who, other=other):
                 value = shared_summary(self.identities(who), self.identities(other))
                 self.record(step, who, None, "shared", value, f"with {other}")
+            case Folio(who=who, page=page):
+                kind, detail = self.folio(who, page)
+                self.record(step, who, page, "folio", kind, detail)
+                self.record(step, who, page, "mapped", self.mapped(who, page))
 
     def look(self, who: str, page: int) -> tuple[object, object, str]:
         """Page identity, AnonExclusive and kernel-only detail of ``who``'s ``page``."""
@@ -287,10 +312,46 @@ class KernelRun:
             f"mapcount={frame.mapcount} swapcache={int(frame.swapcache)} "
             f"pm56={int(entry.mapped_exclusively)}"
         )
+        if frame.compound:  # a subpage of a large folio: [head PFN, index]
+            head, _ = pagemap.folio_extent(identity, self.experiment.pages)
+            detail += f" flags={frame.large_kind},{frame.compound.upper()}"
+            return [head, identity - head], frame.anon_exclusive, detail
         return identity, frame.anon_exclusive, detail
+
+    def folio(self, who: str, page: int) -> tuple[str, str]:
+        """The kind of folio behind ``who``'s ``page`` ('small', 'THP', 'hugetlb'), and its size."""
+        entry = pagemap.read_pagemap(self.pid(who), self.memory.region.page_addr(page))[0]
+        identity = self.identity(entry)
+        if identity in NOT_PRESENT:
+            return str(identity), ""
+        if identity == HIDDEN or not self.frames_readable:
+            return HIDDEN, ""
+        (frame,) = pagemap.frames([identity])
+        _, frames = pagemap.folio_extent(identity, self.experiment.pages)
+        return frame.large_kind or SMALL, f"size={frames * PAGE_SIZE // 1024}kB"
+
+    def mapped(self, who: str, page: int) -> str:
+        """'PMD' if one entry maps the whole folio, from /proc/PID/smaps, else 'PTE'.
+
+        AnonHugePages counts a mapping's PMD-mapped THP memory; a 2 MiB hugetlb
+        mapping has 2048 kB page table entries (x86-64 PMDs). The lab's large
+        mappings each hold exactly one folio, so the mapping's figure is the folio's.
+        """
+        fields = pagemap.vma_fields(self.pid(who), self.memory.region.page_addr(page))
+        huge = fields.get("AnonHugePages", 0) > 0 or fields.get("KernelPageSize", 0) == 2048
+        return "PMD" if huge else "PTE"
+
+    def require_thp(self, who: str, page: int) -> None:
+        """A THP experiment means nothing on 4 KiB pages: skip when none was allocated."""
+        if self.mapped(who, page) != "PMD":
+            raise Unavailable(
+                "no THP: the first write faulted in a 4 KiB page "
+                "(THP allocation failed, or THP is disabled for this process)"
+            )
 
     @staticmethod
     def identity(entry: pagemap.PagemapEntry) -> object:
+        """A raw PFN, or HIDDEN, SWAPPED, ABSENT; ``look`` turns subpages into [head, index]."""
         if entry.present:
             return entry.pfn if entry.pfn is not None else HIDDEN
         return SWAPPED if entry.swapped else ABSENT

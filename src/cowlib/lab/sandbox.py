@@ -4,7 +4,8 @@ The caller may be a notebook kernel or pytest, with threads and large
 mappings: forking it would be unsafe and slow. :func:`launch` starts
 ``python -c`` in a new session with a JSON request on stdin; :func:`serve`
 is that process: one CPU (so the per-CPU LRU batch is the one MADV_PAGEOUT
-drains), an ``alarm()`` watchdog, and a JSON answer on stdout.
+drains), an ``alarm()`` watchdog, PR_SET_PDEATHSIG (it dies with its caller),
+and a JSON answer on stdout.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import traceback
 from dataclasses import asdict
 from pathlib import Path
 
-from . import timing
+from . import syscalls, timing
 from .errors import RunnerError, Unavailable
 from .experiments import EXPERIMENTS
 from .real import KernelRun
@@ -42,7 +43,8 @@ def launch(request: dict, timeout: float) -> dict:
         start_new_session=True,
     )
     try:
-        out, err = proc.communicate(json.dumps(request | {"alarm": int(timeout) + 1}), timeout)
+        ask = request | {"alarm": int(timeout) + 1, "parent": os.getpid()}
+        out, err = proc.communicate(json.dumps(ask), timeout)
     except BaseException as e:
         os.killpg(proc.pid, signal.SIGKILL)  # the unreaped leader keeps its group id ours
         proc.communicate()
@@ -57,6 +59,9 @@ def launch(request: dict, timeout: float) -> dict:
 def serve() -> int:
     request = json.load(sys.stdin)
     signal.alarm(request["alarm"])
+    syscalls.die_with_parent()  # the lab's caller died: nothing to report to, stop
+    if os.getppid() != request["parent"]:
+        return 1  # it died before prctl() could take effect
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     try:
         answer = JOBS[request["job"]](request)

@@ -4,7 +4,9 @@ A script is a list of steps; each step performs one operation by one actor
 ("P", "C", ...) on a page of the shared mapping and then looks at some pages.
 Both interpreters (``real.py`` on real processes, ``twin.py`` on cowlib)
 turn a script into the same sequence of :class:`Observation`, so a comparison
-is a zip. Page identities are raw PFNs here; ``verdicts.py`` relabels them.
+is a zip. Page identities are raw PFNs here, or ``[head PFN, index]`` for a
+subpage of a large folio (a THP or hugetlb page); ``verdicts.py`` relabels
+them ``#1``, ``#1+5``, ...
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ SWAPPED = "swapped"
 ABSENT = "absent"
 HIDDEN = "hidden"  # present, but the PFN or flags need root
 NOT_PRESENT = (ABSENT, SWAPPED)
+
+# The memory an experiment maps: 4 KiB folios only, one PMD-sized THP, one hugetlb page.
+SMALL = "small"
+THP = "THP"
+HUGETLB = "hugetlb"
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,22 @@ class Vmsplice:
 
 
 @dataclass(frozen=True)
+class Unmap:
+    """munmap the whole mapping in ``who`` (the actor lives on without it)."""
+
+    who: str
+
+
+@dataclass(frozen=True)
+class Mprotect:
+    """mprotect ``pages`` (None: the whole mapping) read-only, or read-write with ``write``."""
+
+    who: str
+    pages: tuple[int, ...] | None
+    write: bool
+
+
+@dataclass(frozen=True)
 class PipeRead:
     pipe: str
 
@@ -106,6 +129,8 @@ Op = (
     | Read
     | Fork
     | Exit
+    | Unmap
+    | Mprotect
     | Vmsplice
     | PipeRead
     | RegisterBuffers
@@ -131,7 +156,19 @@ class Shared:
     other: str
 
 
-Probe = Look | Shared
+@dataclass(frozen=True)
+class Folio:
+    """Observe the folio behind ``who``'s ``page``: its kind and how it is mapped.
+
+    Two observations: ``folio`` ("small", "THP" or "hugetlb") and ``mapped``
+    ("PMD" when one page-table entry maps the whole folio, else "PTE").
+    """
+
+    who: str
+    page: int
+
+
+Probe = Look | Shared | Folio
 
 
 @dataclass(frozen=True)
@@ -150,6 +187,7 @@ class Experiment:
     needs: tuple[str, ...]
     pages: int
     steps: tuple[ScriptStep, ...]
+    memory: str = SMALL  # SMALL, THP (one PMD-sized THP) or HUGETLB (one huge page)
     model_pages: int | None = None  # the twin's mapping size when the kernel's is too big
     measure: str | None = None  # a kernel-only timing job appended to the observations
 
@@ -199,9 +237,15 @@ def summarize(outcomes: list[str]) -> str:
 
 
 def shared_summary(mine: list[object], theirs: list[object]) -> str:
-    same = sum(a == b and a not in NOT_PRESENT for a, b in zip(mine, theirs, strict=True))
+    """'all shared', 'none shared', 'shared except page 5', or 'N of M shared'."""
+    same = [a == b and a not in NOT_PRESENT for a, b in zip(mine, theirs, strict=True)]
     if HIDDEN in mine:
         return HIDDEN
-    if same == len(mine):
+    if all(same):
         return "all shared"
-    return "none shared" if same == 0 else f"{same} of {len(mine)} shared"
+    if not any(same):
+        return "none shared"
+    others = [str(page) for page, shared in enumerate(same) if not shared]
+    if len(others) <= 3:
+        return f"shared except page{'s' if len(others) > 1 else ''} {', '.join(others)}"
+    return f"{sum(same)} of {len(mine)} shared"

@@ -1,26 +1,25 @@
-"""A temporary swapfile: the lab's only system-wide change, always undone.
+"""A temporary swapfile, enabled for one experiment and always undone.
 
 The file is written in full (no holes, as swapon requires), given the
 header ``mkswap`` would write (include/linux/swap.h, ``union swap_header``),
 enabled with swapon(2), and on every exit path disabled with swapoff(2),
-unlinked, and checked gone from /proc/swaps. Only a SIGKILL of the caller
-can skip that; the next run then removes the orphan.
+unlinked, and checked gone from /proc/swaps. It lives in the state directory
+of the lab's guardian (``guardian.py``), which swaps it off and removes it
+if the lab dies first, SIGKILL included.
 """
 
 from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from . import syscalls
+from . import guardian, syscalls
 from .errors import Unavailable
 from .pagemap import PAGE_SIZE
 
 SWAPFILE_BYTES = 16 << 20
-PREFIX = "cowlib-swap-"
 SWAP_MAGIC = b"SWAPSPACE2"
 SWAP_VERSION = 1
 
@@ -46,45 +45,10 @@ def write_swapfile(path: str, size: int) -> None:
         os.close(fd)
 
 
-def active_swaps() -> list[str]:
-    """The swap areas /proc/swaps lists now."""
-    with open("/proc/swaps") as f:
-        return [line.split()[0] for line in f.readlines()[1:]]
-
-
-def remove_swap(tmp: str) -> None:
-    """swapoff (if active), unlink and rmdir; a failing swapoff leaves the file in place."""
-    path = os.path.join(tmp, "swapfile")
-    if path in active_swaps():
-        syscalls.swapoff(path)
-    if os.path.exists(path):
-        os.unlink(path)
-    os.rmdir(tmp)
-    if any(area.startswith(path) for area in active_swaps()):
-        raise RuntimeError(f"remove_swap: {path} is still listed in /proc/swaps")
-
-
-def remove_orphans(directory: str) -> None:
-    """Remove the swapfiles of lab runs that were SIGKILLed before their cleanup ran."""
-    for name in os.listdir(directory):
-        if name.startswith(PREFIX) and not pid_alive(int(name[len(PREFIX) :].split("-")[0])):
-            remove_swap(os.path.join(directory, name))
-
-
-def pid_alive(pid: int) -> bool:
-    return os.path.exists(f"/proc/{pid}")
-
-
 @contextmanager
-def temporary_swap(directory: str, size: int = SWAPFILE_BYTES) -> Iterator[str]:
-    """Enable a swapfile in a fresh directory under ``directory`` for the block's duration.
-
-    The directory name carries this process's pid, so a later run can remove
-    the swapfile of a run that was killed before its ``finally`` ran.
-    """
-    remove_orphans(directory)
-    tmp = tempfile.mkdtemp(dir=directory, prefix=f"{PREFIX}{os.getpid()}-")
-    path = os.path.join(tmp, "swapfile")
+def temporary_swap(state: str, size: int = SWAPFILE_BYTES) -> Iterator[str]:
+    """Enable a swapfile in the guardian's directory ``state`` for the block's duration."""
+    path = os.path.join(state, "swapfile")
     try:
         write_swapfile(path, size)
         try:
@@ -93,4 +57,9 @@ def temporary_swap(directory: str, size: int = SWAPFILE_BYTES) -> Iterator[str]:
             raise Unavailable(f"swapon refused: {e.strerror}") from e
         yield path
     finally:
-        remove_swap(tmp)
+        if path in guardian.active_swaps():
+            guardian.swapoff(path)
+        if os.path.exists(path):
+            os.unlink(path)
+        if guardian.swaps_in(state):
+            raise RuntimeError(f"temporary_swap: {path} is still listed in /proc/swaps")

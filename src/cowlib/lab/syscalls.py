@@ -4,13 +4,16 @@ Each wrapper names the kernel path it drives: vmsplice takes FOLL_GET
 references (fs/splice.c), io_uring fixed buffers take FOLL_PIN|FOLL_LONGTERM
 pins (io_uring/rsrc.c), an O_DIRECT write takes a short-term read-only
 FOLL_PIN (fs/iomap/direct-io.c), MADV_PAGEOUT asks reclaim for one range
-(mm/madvise.c, ``madvise_pageout``).
+(mm/madvise.c, ``madvise_pageout``), MADV_HUGEPAGE on a PMD-aligned range
+lets the first write fault in a THP, MAP_HUGETLB takes a page from the
+hugetlb pool, and mprotect() of part of a THP splits its PMD mapping.
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import mmap
 import os
 import signal
@@ -26,8 +29,11 @@ IORING_REGISTER_BUFFERS = 0
 IORING_UNREGISTER_BUFFERS = 1
 IO_URING_PARAMS_SIZE = 120
 
+MADV_HUGEPAGE = 14
 MADV_NOHUGEPAGE = 15
 MADV_PAGEOUT = 21
+MAP_HUGETLB = 0x40000
+MAP_FAILED = ctypes.c_void_p(-1).value
 PR_SET_PDEATHSIG = 1
 
 
@@ -85,8 +91,99 @@ class Region:
     def pageout(self, page: int) -> None:
         self.mem.madvise(MADV_PAGEOUT, page * PAGE_SIZE, PAGE_SIZE)
 
+    def protect(self, pages: tuple[int, ...] | None, write: bool) -> None:
+        mprotect(self.addr, self.pages, pages, write)
+
     def close(self) -> None:
         self.mem.close()
+
+
+class LargeRegion:
+    """One private anonymous huge page's worth of memory, aligned to its size.
+
+    With ``hugetlb`` it is a MAP_HUGETLB mapping (the default huge page size,
+    from the pool that nr_hugepages fills); otherwise an ordinary mapping
+    aligned to the PMD size and marked MADV_HUGEPAGE, so that the first write
+    faults in a PMD-mapped THP (do_huge_pmd_anonymous_page) when one can be
+    allocated. Same interface as :class:`Region`.
+    """
+
+    def __init__(self, pages: int, hugetlb: bool) -> None:
+        self.pages = pages
+        self.size = pages * PAGE_SIZE
+        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+        if hugetlb:
+            try:
+                self.addr = _mmap(self.size, flags | MAP_HUGETLB)
+            except OSError as e:
+                raise Unavailable(f"no free huge page: mmap(MAP_HUGETLB): {e.strerror}") from e
+        else:
+            raw = _mmap(2 * self.size, flags)
+            self.addr = -(-raw // self.size) * self.size
+            _munmap(raw, self.addr - raw)
+            _munmap(self.addr + self.size, raw + self.size - self.addr)
+            madvise = _libc("madvise", ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+            _check(madvise(self.addr, self.size, MADV_HUGEPAGE), "madvise(MADV_HUGEPAGE)")
+        self.mapped = True
+
+    def page_addr(self, page: int) -> int:
+        return self.addr + page * PAGE_SIZE
+
+    def write(self, page: int, value: str) -> None:
+        data = value.encode() + b"\0"
+        ctypes.memmove(self.page_addr(page), data, len(data))
+
+    def read(self, page: int) -> str:
+        return decode_value(ctypes.string_at(self.page_addr(page), PAGE_SIZE))
+
+    def pageout(self, page: int) -> None:
+        madvise = _libc("madvise", ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+        _check(madvise(self.page_addr(page), PAGE_SIZE, MADV_PAGEOUT), "madvise(MADV_PAGEOUT)")
+
+    def protect(self, pages: tuple[int, ...] | None, write: bool) -> None:
+        mprotect(self.addr, self.pages, pages, write)
+
+    def close(self) -> None:
+        if self.mapped:
+            self.mapped = False
+            _munmap(self.addr, self.size)
+
+
+def _mmap(length: int, flags: int) -> int:
+    fn = _libc(
+        "mmap",
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_size_t,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_long,
+    )
+    addr = fn(None, length, mmap.PROT_READ | mmap.PROT_WRITE, flags, -1, 0)
+    if addr in (None, MAP_FAILED):
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), "mmap")
+    return addr
+
+
+def _munmap(addr: int, length: int) -> None:
+    if length:
+        munmap = _libc("munmap", ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t)
+        _check(munmap(addr, length), "munmap")
+
+
+def mprotect(addr: int, size: int, pages: tuple[int, ...] | None, write: bool) -> None:
+    """mprotect ``pages`` of a ``size``-page mapping at ``addr`` (None: all of it).
+
+    Changing one page of a PMD-mapped THP splits the VMA, and with it the PMD
+    mapping (__split_huge_pmd): the THP stays one folio, now mapped by PTEs.
+    """
+    fn = _libc("mprotect", ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    prot = mmap.PROT_READ | (mmap.PROT_WRITE if write else 0)
+    spans = [(0, size)] if pages is None else [(page, 1) for page in pages]
+    for first, count in spans:
+        _check(fn(addr + first * PAGE_SIZE, count * PAGE_SIZE, prot), "mprotect")
 
 
 def decode_value(data: bytes) -> str:
@@ -152,32 +249,30 @@ def io_uring_setup(entries: int) -> int:
     return _check(ret, "io_uring_setup")
 
 
-def direct_write(path: str, addr: int) -> str:
-    """Write one page from ``addr`` to ``path`` with O_DIRECT; return what the file holds.
+def direct_write(directory: str, addr: int) -> str:
+    """Write one page from ``addr`` with O_DIRECT to a new file; return what the file holds.
 
     The block layer reads the page through a short-term, read-only FOLL_PIN,
-    the pin that must unshare a page other processes still map.
+    the pin that must unshare a page other processes still map. The file is
+    an O_TMPFILE in ``directory``: it has no name, so nothing is left behind
+    even if the process is killed.
     """
     pwrite = _libc(
         "pwrite", ctypes.c_ssize_t, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_long
     )
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_DIRECT, 0o600)
+    fd = os.open(directory, os.O_TMPFILE | os.O_RDWR | os.O_DIRECT, 0o600)
     try:
         written = _check(pwrite(fd, addr, PAGE_SIZE, 0), "pwrite(O_DIRECT)")
         if written != PAGE_SIZE:
             raise OSError(errno.EIO, f"direct_write: short write of {written} bytes")
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+        return decode_value(os.pread(fd, PAGE_SIZE, 0))  # a buffered read of the file
     finally:
         os.close(fd)
-    with open(path, "rb") as f:
-        return decode_value(f.read(PAGE_SIZE))
 
 
 def swapon(path: str) -> None:
     _check(_libc("swapon", ctypes.c_int)(path.encode(), 0), f"swapon {path}")
-
-
-def swapoff(path: str) -> None:
-    _check(_libc("swapoff", ctypes.c_int)(path.encode()), f"swapoff {path}")
 
 
 def die_with_parent() -> None:

@@ -13,12 +13,15 @@ import traceback
 from .script import (
     ABSENT,
     NOT_PRESENT,
+    SMALL,
     SWAPPED,
     DirectWrite,
     Exit,
     Experiment,
+    Folio,
     Fork,
     Look,
+    Mprotect,
     Observation,
     Pageout,
     PipeRead,
@@ -26,6 +29,7 @@ from .script import (
     RegisterBuffers,
     ScriptStep,
     Shared,
+    Unmap,
     UnregisterBuffers,
     Vmsplice,
     Write,
@@ -44,6 +48,9 @@ class ModelRun:
     def __init__(self, experiment: Experiment, preset: str) -> None:
         import cowlib  # the model; imported here so the lab works (and says so) without it
 
+        gap = model_gap(experiment)
+        if gap:
+            raise ValueError(f"ModelRun: {experiment.name}: {gap}")
         self.experiment = experiment
         self.kernel = cowlib.Kernel(preset)
         self.page_size = cowlib.PAGE_SIZE
@@ -88,6 +95,11 @@ class ModelRun:
                 self.procs.pop(who).exit()
             case Read(who=who, page=page):
                 self.record(step, who, page, "content", self.procs[who].read(self.addr(page)))
+            case Unmap(who=who):
+                self.procs[who].munmap(self.base, self.pages)
+            case Mprotect(who=who, pages=pages, write=write):
+                for page in range(self.pages) if pages is None else pages:
+                    self.procs[who].mprotect(self.addr(page), write=write)
             case Vmsplice(who=who, page=page, pipe=pipe):
                 self.pipes[pipe] = self.procs[who].vmsplice(self.addr(page))
             case PipeRead(pipe=pipe):
@@ -123,6 +135,18 @@ class ModelRun:
                         [self.look(w, p)[0] for p in range(self.pages)] for w in (who, other)
                     )
                     self.record(step, who, None, "shared", shared_summary(mine, theirs))
+                case Folio(who=who, page=page):
+                    identity, _ = self.look(who, page)
+                    present = identity not in NOT_PRESENT
+                    self.record(step, who, page, "folio", SMALL if present else str(identity))
+                    self.record(step, who, page, "mapped", "PTE")
+
+
+def model_gap(experiment: Experiment) -> str | None:
+    """Why the model cannot run ``experiment`` (None when it can)."""
+    if experiment.memory != SMALL:
+        return f"no model: cowlib has no {experiment.memory} pages yet"
+    return None
 
 
 def run_model(experiment: Experiment, preset: str = PRESET) -> tuple[list[Observation], str | None]:

@@ -53,6 +53,7 @@ class Result:
     rows: tuple[Row, ...]
     skipped: str | None = None
     error: str | None = None
+    no_model: str | None = None  # why the model cannot run this experiment yet
 
     @property
     def disagreements(self) -> list[Row]:
@@ -75,6 +76,8 @@ class Result:
             return "error: " + self.error.strip().splitlines()[-1]
         if self.disagreements:
             return f"DISAGREES in {_rows(len(self.disagreements))}"
+        if self.no_model:
+            return f"kernel only ({_rows(len(self.rows))}): {self.no_model}"
         compared = sum(r.verdict == AGREE for r in self.rows)
         hidden = sum(r.verdict == NOT_OBSERVED for r in self.rows)
         return f"agrees on {_rows(compared)}" + (
@@ -94,6 +97,8 @@ class Result:
             status = f"SKIPPED: {self.skipped}"
         elif self.disagreements:
             status = f"{len(self.disagreements)} rows DISAGREE"
+        elif self.no_model:
+            status = f"kernel only: {self.no_model}"
         else:
             status = "model and kernel agree" if self.agrees else "INCOMPLETE"
         header = [
@@ -162,6 +167,7 @@ class Result:
             "agrees": self.agrees,
             "skipped": self.skipped,
             "error": self.error,
+            "no_model": self.no_model,
             "rows": [asdict(r) for r in self.rows],
         }
 
@@ -174,19 +180,26 @@ def show(row: Row, side: str, value: object, seen: dict[str, set]) -> str:
     """A cell: '-' for nothing, and 'new' the first time a page label appears."""
     if value is None:
         return "-"
-    if row.what == "page" and str(value).startswith("#") and value not in seen[side]:
-        seen[side].add(value)
+    folio = str(value).split("+")[0]  # '#1+5' is subpage 5 of folio #1
+    if row.what == "page" and folio.startswith("#") and folio not in seen[side]:
+        seen[side].add(folio)
         return f"{value} new"
     return str(value)
 
 
 def relabel(observations: list[Observation]) -> list[Observation]:
-    """Replace raw page frame numbers by #1, #2, ... in order of first appearance."""
+    """Replace raw page frame numbers by #1, #2, ... in order of first appearance.
+
+    A subpage of a large folio, ``[head PFN, index]``, reads ``#n+index``
+    after its folio's label (``#n`` itself for the head page).
+    """
     labels: dict[int, str] = {}
     out = []
     for o in observations:
-        if o.what == "page" and isinstance(o.value, int):
-            label = labels.setdefault(o.value, f"#{len(labels) + 1}")
+        head, index = o.value if isinstance(o.value, (list, tuple)) else (o.value, 0)
+        if o.what == "page" and isinstance(head, int):
+            label = labels.setdefault(head, f"#{len(labels) + 1}")
+            label += f"+{index}" if index else ""
             o = Observation(o.step, o.who, o.page, o.what, label, o.detail)
         out.append(o)
     return out
@@ -215,6 +228,7 @@ def compare(
     model_error: str | None = None,
     skipped: str | None = None,
     error: str | None = None,
+    no_model: str | None = None,
 ) -> Result:
     """Pair observations by (step, who, page, what), in the order they were made."""
     texts = {s.id: s.text for s in experiment.steps}
@@ -249,4 +263,5 @@ def compare(
         rows=tuple(rows),
         skipped=skipped,
         error="\n".join(filter(None, errors)) or None,
+        no_model=no_model,
     )
