@@ -398,8 +398,11 @@ def chapter_cell(cell_id: str) -> dict:
 
 
 def chapter_output(cell_id: str) -> list[str]:
-    """The stored Markdown output of a cell of the chapter, as lines."""
-    return "".join(chapter_cell(cell_id)["outputs"][0]["data"]["text/markdown"]).splitlines()
+    """A cell's printed caption, a blank line, then its stored Markdown table, as lines."""
+    outputs = chapter_cell(cell_id)["outputs"]
+    caption = "".join("".join(o["text"]) for o in outputs if o.get("name") == "stdout")
+    table = next(o for o in outputs if "data" in o)["data"]["text/markdown"]
+    return [caption.strip(), "", *"".join(table).splitlines()]
 
 
 @pytest.fixture(scope="module")

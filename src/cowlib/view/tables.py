@@ -13,6 +13,7 @@ runs made by cowlib.replay.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from ..lab.verdicts import Result
@@ -49,9 +50,10 @@ class Table:
         )
 
     def text(self) -> str:
-        """Aligned columns, Markdown emphasis and code marks removed."""
+        """Aligned columns, Markdown emphasis, code marks and HTML tags removed."""
         plain = [
-            [c.replace("`", "").replace("**", "") for c in row] for row in [self.header, *self.rows]
+            [re.sub(r"<[^>]+>", "", c).replace("`", "").replace("**", "") for c in row]
+            for row in [self.header, *self.rows]
         ]
         widths = [max(len(row[i]) for row in plain) for i in range(len(self.header))]
         lines = [
