@@ -11,7 +11,15 @@ from cowlib.lab.script import (
     ABSENT,
     HIDDEN,
     SWAPPED,
+    Experiment,
+    Folio,
+    Fork,
+    Look,
+    Mprotect,
     Observation,
+    ScriptStep,
+    Unmap,
+    Write,
     classify,
     shared_summary,
     summarize,
@@ -142,6 +150,39 @@ def test_model_twin_predicts_every_experiment_it_models_without_error():
         assert len(observations) == len({o.key for o in observations})
 
 
+def test_model_twin_runs_mprotect_unmap_and_folio_probes_on_small_pages():
+    experiment = Experiment(
+        "small-ops",
+        "mprotect and munmap in the child",
+        "",
+        ("linux",),
+        2,
+        steps=(
+            ScriptStep("p-writes", "P writes", Write("P", 0, "A"), (Folio("P", 0),)),
+            ScriptStep("fork", "P forks C", Fork("P", "C")),
+            ScriptStep("c-protects", "C maps page 0 read-only", Mprotect("C", (0,), write=False)),
+            ScriptStep("c-unprotects", "C maps all writable", Mprotect("C", None, write=True)),
+            ScriptStep("c-unmaps", "C unmaps", Unmap("C"), (Look("C", 0), Folio("C", 0))),
+            ScriptStep("p-writes-again", "P writes", Write("P", 0, "B")),
+        ),
+    )
+    observations, error = twin.run_model(experiment)
+    assert error is None
+    seen = {o.key: o.value for o in observations}
+    assert seen[("p-writes", "P", 0, "folio")] == "small"
+    assert seen[("p-writes", "P", 0, "mapped")] == "PTE"
+    assert seen[("c-unmaps", "C", 0, "page")] == ABSENT
+    assert seen[("c-unmaps", "C", 0, "folio")] == ABSENT
+    assert seen[("p-writes-again", "P", 0, "fault")] == "reuse"  # C's mapping is gone
+
+
+def test_model_gap_names_the_experiments_on_memory_the_model_lacks():
+    gaps = {name: twin.model_gap(e) for name, e in EXPERIMENTS.items()}
+    assert all(gaps[n] is None for n, e in EXPERIMENTS.items() if e.memory == "small")
+    for name in ("thp-cow", "thp-pte-cow", "hugetlb-vmsplice"):
+        assert gaps[name] is None or EXPERIMENTS[name].memory in gaps[name]
+
+
 def test_pagemap_decode_reads_present_swapped_and_pfn_bits():
     entry = pagemap.decode(1 << 63 | 1 << 56 | 0x1595B2)
     assert entry == pagemap.PagemapEntry(True, False, True, 0x1595B2)
@@ -153,6 +194,14 @@ def test_frame_flags_read_anon_exclusive_from_bit_34_and_swapcache_from_bit_13()
     frame = pagemap.Frame(1, 1 << 34 | 1 << 12, 1)
     assert frame.anon_exclusive and not frame.swapcache
     assert pagemap.Frame(1, 1 << 13, 0).swapcache
+
+
+def test_frame_flags_name_large_folios_from_compound_thp_and_huge_bits():
+    assert pagemap.Frame(1, 1 << 15 | 1 << 22, 1).compound == "head"
+    assert pagemap.Frame(1, 1 << 16 | 1 << 22, 1).large_kind == "THP"
+    assert pagemap.Frame(1, 1 << 16 | 1 << 17, 1).large_kind == "hugetlb"
+    small = pagemap.Frame(1, 1 << 12, 1)
+    assert (small.compound, small.large_kind) == ("", "")
 
 
 def test_swap_header_is_what_mkswap_writes():

@@ -109,6 +109,25 @@ def test_refused_huge_page_allocation_skips_and_returns_what_was_added(monkeypat
 
 
 @linux
+@root
+def test_a_failing_runner_still_returns_the_huge_pages(monkeypatch):
+    if not lab.available()["hugetlb"].ok:
+        pytest.skip(lab.available()["hugetlb"].reason)
+    before = guardian.read_count(guardian.NR_HUGEPAGES)
+    during = []
+
+    def fail(request: dict, timeout: float) -> dict:
+        during.append(guardian.read_count(guardian.NR_HUGEPAGES))
+        raise lab.RunnerError("lab runner exited with 1 (simulated)")
+
+    monkeypatch.setattr(sandbox, "launch", fail)
+    result = lab.run("hugetlb-vmsplice")
+    assert result.error and "simulated" in result.error
+    assert during == [before + api.HUGETLB_PAGES]
+    assert guardian.read_count(guardian.NR_HUGEPAGES) == before
+
+
+@linux
 def test_timed_out_runner_is_killed_with_its_children(monkeypatch):
     started = []
     popen = subprocess.Popen
