@@ -11,11 +11,11 @@ import os
 import sys
 from dataclasses import dataclass
 
-from . import pagemap, syscalls
+from . import guardian, pagemap, syscalls
 
-SCRATCH_DIR = "/var/tmp"
+SCRATCH_DIR = guardian.BASE  # O_DIRECT test files (unnamed) and the guardian's state directories
 THP_SYSFS = "/sys/kernel/mm/transparent_hugepage"
-NR_HUGEPAGES = "/proc/sys/vm/nr_hugepages"
+NR_HUGEPAGES = guardian.NR_HUGEPAGES
 HUGE_PAGE_BYTES = 2 << 20  # the large experiments map 512 pages of 4 KiB (x86-64)
 BASE_PAGE_BYTES = 4096
 NO_DIRECT_IO_FS = {"tmpfs", "ramfs", "proc", "sysfs"}
@@ -144,6 +144,8 @@ def detect_hugetlb() -> Feature:
         return Feature("hugetlb", False, f"default huge page size {size} kB, not 2048 kB")
     if not os.access(NR_HUGEPAGES, os.W_OK):
         return Feature("hugetlb", False, f"{NR_HUGEPAGES} not writable (needs root)")
+    if not os.access(SCRATCH_DIR, os.W_OK):
+        return Feature("hugetlb", False, f"{SCRATCH_DIR} not writable for the guardian's records")
     return Feature(
         "hugetlb",
         True,
