@@ -1,9 +1,12 @@
 """The chapters' tables: one Table with a Markdown and a text form, built from runs."""
 
+import re
+
 import pytest
 
-from cowlib import PRESETS
+from cowlib import PRESETS, history
 from cowlib.actions import run_actions
+from cowlib.kernel_names import version_key
 from cowlib.scenarios import SCENARIOS
 from cowlib.view.tables import (
     Table,
@@ -66,6 +69,26 @@ def test_version_map_tables_cover_every_switch_and_preset():
     assert [row[0] for row in switch_table().rows][0] == "`reuse_test`"
     assert len(preset_table().rows) == len(PRESETS)
     assert any("feb889fb40fa" in row[2] for row in meaning_table().rows)
+
+
+def test_meaning_table_gives_each_commit_its_first_tag_from_the_registry():
+    cells = {row[0]: row[2] for row in meaning_table().rows}
+    assert cells["`swap_skips_pinned` = yes (rule4)"] == "feb889fb40fa (v5.11-rc4)"
+    # an unverified record says so, and the commit that ended a behaviour has its tag too
+    assert cells["`reuse_test` = `mapcount` (rule1)"] == (
+        "c475a8ab625d (v2.6.13-rc1, unverified); until 09854ba94c6a (v5.9-rc4)"
+    )
+    for cell in cells.values():
+        for id in re.findall(r"\b[0-9a-f]{12}\b", cell):
+            assert f"{id} ({history.commit(id).tag}" in cell
+
+
+def test_preset_table_lists_no_commit_newer_than_the_preset_s_release():
+    for row, policy in zip(preset_table().rows, PRESETS.values(), strict=True):
+        assert row[1] == policy.era
+        tags = re.findall(r"\((v[\d.]+(?:-rc\d+)?)", row[3])
+        assert tags and all(version_key(t) <= version_key(policy.era) for t in tags), row
+        assert [version_key(t) for t in tags] == sorted(version_key(t) for t in tags)
 
 
 def test_wrap_keeps_indentation_and_explain_folds_a_step():

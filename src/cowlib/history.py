@@ -116,6 +116,25 @@ _COMMITS: tuple[Commit, ...] = (
         "is inferred.",
     ),
     Commit(
+        "f822566165dd",
+        "[PATCH] madvise MADV_DONTFORK/MADV_DOFORK",
+        "Michael S. Tsirkin",
+        "v2.6.16-rc4",
+        _join(
+            "'Linux 2.6.16-rc4' announcement shortlog <Pine.LNX.4.64.0602171438050.916@g5.osdl.org>"
+            " (17 Feb 2006: 'Michael S. Tsirkin: ... madvise MADV_DONTFORK/MADV_DOFORK')",
+            "Linus quoting 'commit f822566165dd (\"[PATCH] madvise MADV_DONTFORK/MADV_DOFORK\")'"
+            " in <20260305115248.4d972cc7@gandalf.local.home>",
+            "https://gerrit-public.fairphone.software/plugins/gitiles/kernel/msm-4.9/+/"
+            "f822566165dd46ff5de9bf895cfa6c51f53bb0c4",
+        ),
+        True,
+        "Adds MADV_DONTFORK and MADV_DOFORK, so that a process can keep a range (an RDMA "
+        "buffer registered with get_user_pages()) out of its fork children, because COW after "
+        "fork 'may change the physical address of a page even if the user requested that the "
+        "page is pinned'.",
+    ),
+    Commit(
         "77bb499bb60f",
         "pagemap: add mmap-exclusive bit for marking pages mapped only here",
         "Konstantin Khlebnikov",
@@ -278,10 +297,13 @@ _COMMITS: tuple[Commit, ...] = (
         _join(
             "'Linux 5.9' announcement shortlog (LKML)",
             "Fixes: tag in Jason Gunthorpe's [PATCH v4 2/2] (10 Nov 2020)",
+            "<CAHk-=wgu+6Cx_=U1Vh4Fzm97JA1k76fS905uEAVK-2eJ_1KukQ@mail.gmail.com>",
         ),
         True,
-        "Linus's first attempt at closing the race between fork's maybe-pinned check and a "
-        "concurrent GUP-fast pin; 57efa1fe5957 replaced it with write_protect_seq.",
+        "Removes the fork series' trick of write-protecting the parent's PTE before the "
+        "maybe-pinned check and restoring it after ('It really doesn't work reliably anyway "
+        "due to memory ordering', Linus, 28 Sep 2020), which leaves fork racing with a "
+        "GUP-fast pin until 57efa1fe5957 ('Fixes: f3c64eda3e50').",
     ),
     Commit(
         "57efa1fe5957",
@@ -443,12 +465,18 @@ _COMMITS: tuple[Commit, ...] = (
         "mm: remember exclusively mapped anonymous pages with PG_anon_exclusive",
         "David Hildenbrand",
         "v5.19-rc1",
-        _join(_PR_5_19, _PRBOT_5_19, _MM_STABLE_20220510),
+        _join(
+            _PR_5_19,
+            _PRBOT_5_19,
+            _MM_STABLE_20220510,
+            "message of v4 12/17 <20220428083441.37290-13-david@redhat.com>, quoted whole in "
+            "Miaohe Lin's reply ('On 2022/4/28 16:34, David Hildenbrand wrote')",
+        ),
         True,
         "Marks exclusively mapped anonymous pages PageAnonExclusive, reuses them on a write "
         "fault without further checks, and makes sharing them (fork, KSM, swap-out, "
         "migration) go through page_try_share_anon_rmap(), which fails if the page may be "
-        "pinned.",
+        "pinned; for FOLL_GET users 'swapout and fork() are still problematic'.",
     ),
     Commit(
         "c89357e27f20",
@@ -860,6 +888,39 @@ _MAILS: tuple[Mail, ...] = (
         True,
     ),
     Mail(
+        "torvalds-2020-09-14",
+        "2020-09-14T10:32:11-07:00",
+        "Linus Torvalds",
+        "Re: [PATCH 1/4] mm: Trial do_wp_page() simplification",
+        "<CAHk-=wj1EDd3dUGz_992_oRqvsy3LGDvxvyQBvutLhBqkYqgcQ@mail.gmail.com>",
+        "Linus's first answer to the RDMA regression: 'redo the \"enforced COW mechanism\"' "
+        "of 17839856fd58 for FOLL_PIN only, and a request to Peter Xu to look at it.",
+        "LKML, quoted in <20200915155605.GI1221970@ziepe.ca>",
+        True,
+    ),
+    Mail(
+        "jgg-2020-09-15",
+        "2020-09-15T12:56:05-03:00",
+        "Jason Gunthorpe",
+        "Re: [PATCH 1/4] mm: Trial do_wp_page() simplification",
+        "<20200915155605.GI1221970@ziepe.ca>",
+        "Peter Xu's test patch that forces COW for FOLL_PIN does not help; the failing tests "
+        "are the ones that fork: 'fork and COW seem very likely to be the issue'.",
+        _LKML,
+        True,
+    ),
+    Mail(
+        "peterx-2020-09-21",
+        "2020-09-21",
+        "Peter Xu",
+        "[PATCH 0/5] mm: Break COW for pinned pages during fork()",
+        "<20200921211744.24758-1-peterx@redhat.com>",
+        "Posts the approach that was merged: fork copies a maybe-pinned page for the child "
+        "instead of write-protecting it.",
+        _LKML,
+        True,
+    ),
+    Mail(
         "torvalds-2020-09-27",
         "2020-09-27T12:35:59-07:00",
         "Linus Torvalds",
@@ -867,6 +928,18 @@ _MAILS: tuple[Mail, ...] = (
         "<CAHk-=whWyUg0x72nVQaCjq2xvy=S=x0=_9EuV6Qp4pTarGiaeg@mail.gmail.com>",
         "Peter Xu's fork series is in Linus's tree, with his changes, two hours before the "
         "v5.9-rc7 commit.",
+        _LKML,
+        True,
+    ),
+    Mail(
+        "torvalds-2020-09-28",
+        "2020-09-28T12:36:24-07:00",
+        "Linus Torvalds",
+        "Re: [PATCH 1/5] mm: Introduce mm_struct.has_pinned",
+        "<CAHk-=wgu+6Cx_=U1Vh4Fzm97JA1k76fS905uEAVK-2eJ_1KukQ@mail.gmail.com>",
+        "Answering Jason Gunthorpe's proposal of a sequence count around fork and GUP-fast, "
+        "Linus removes the 'write protect early trick' ('It really doesn't work reliably "
+        "anyway due to memory ordering') and asks for the sequence count approach.",
         _LKML,
         True,
     ),
@@ -1027,6 +1100,17 @@ _MAILS: tuple[Mail, ...] = (
         True,
     ),
     Mail(
+        "david-2022-04-28",
+        "2022-04-28T10:34:24+02:00",
+        "David Hildenbrand",
+        "[PATCH v4 00/17] mm: COW fixes part 2: reliable GUP pins of anonymous pages",
+        "<20220428083441.37290-1-david@redhat.com>",
+        "Posts PageAnonExclusive and FAULT_FLAG_UNSHARE for anonymous pages ('roughly what "
+        "we have in -mm and -next'), the series merged for 5.19.",
+        _LKML,
+        True,
+    ),
+    Mail(
         "dhowells-2023-01-23",
         "2023-01-23T17:30:04+00:00",
         "David Howells",
@@ -1051,6 +1135,17 @@ _MAILS: tuple[Mail, ...] = (
         True,
     ),
     Mail(
+        "david-2024-03-01",
+        "2024-03-01T12:16:54+01:00",
+        "David Hildenbrand",
+        "Re: folio_mmapped",
+        "<d8e6c848-e26a-4014-b0c2-f3a21fb4e636@redhat.com>",
+        "FOLL_GET users remain: 'Most of O_DIRECT should be using it nowadays', but of "
+        "vmsplice() he writes 'I don't think it was fixed yet to use FOLL_PIN'.",
+        "kvm / linux-mm archive",
+        True,
+    ),
+    Mail(
         "jannh-2025-06-03",
         "2025-06-03",
         "Jann Horn",
@@ -1064,6 +1159,35 @@ _MAILS: tuple[Mail, ...] = (
         "Only the cover letter's text and the replies were read, not the patch mail's own "
         "headers, so its Message-ID and exact date are not recorded; whether it was merged, "
         "and in which release, was not established.",
+    ),
+    Mail(
+        "torvalds-2026-03-05",
+        "2026-03-05T08:44:27-08:00",
+        "Linus Torvalds",
+        "Re: [GIT PULL] tracing: Fixes for 7.0",
+        "<CAHk-=wggaToeRYv6B5L9ob=wBdVW9_gFudYxH_WJDTuhyX_Ueg@mail.gmail.com>",
+        "MADV_DONTFORK 'was added two decades ago when as a hack for the rdma people who "
+        "wanted to mix fork (with COW) and concurrent DMA', which page pinning has made "
+        "unnecessary; he suggests limiting or removing MADV_{DO,DONT}FORK.",
+        "linux-rdma / linux-mm, quoted in <20260305115248.4d972cc7@gandalf.local.home>",
+        True,
+    ),
+    Mail(
+        "safinaskar-2026-05-31",
+        "2026-05-31",
+        "Askar Safin",
+        "[PATCH 0/3] vmsplice: make vmsplice a trivial wrapper for preadv2/pwritev2",
+        "<20260531010107.1953702-1-safinaskar@gmail.com>",
+        "Proposes that vmsplice() copy like preadv2()/pwritev2() instead of handing user "
+        "pages to the pipe; the series was in linux-next in June 2026 (an s390 selftest "
+        "report names its linux-next commit) and still under discussion on 24 Jun 2026.",
+        "linux-api / linux-mm: replies <20260601173325.GH2636677@ZenIV>, "
+        "<20260616003659.4002764-1-safinaskar@gmail.com>, "
+        "<20260624071226.2272209-1-safinaskar@gmail.com>",
+        False,
+        "Only replies were read, not the cover letter: its Message-ID is the first entry of "
+        "the replies' References, its date is taken from that Message-ID, and whether the "
+        "series reached mainline was not established.",
     ),
 )
 

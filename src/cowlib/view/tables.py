@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from .. import history
+from ..kernel_names import version_key
 from ..lab.verdicts import Result
 from ..policy import ERAS, PRESETS, RULES, SWITCHES, Policy
 from ..replay import Run, Source, policies, resolve, run
@@ -212,29 +214,40 @@ def switch_table() -> Table:
     )
 
 
+def _tagged(id: str) -> str:
+    """A commit with the first tag that holds it, from cowlib.history: 'id (v5.9-rc4)'."""
+    c = history.commit(id)
+    return f"{c.id} ({c.tag}{'' if c.verified else ', unverified'})"
+
+
 def meaning_table() -> Table:
-    """Every value of every switch: what the kernel does, the commits, the functions."""
+    """Every value of every switch: what the kernel does, the commits (with their first tags,
+    from cowlib.history), the functions."""
     rows = []
     for s in SWITCHES.values():
         for value, choice in s.values.items():
-            commits = ", ".join(choice.commits) or "-"
+            commits = ", ".join(map(_tagged, choice.commits)) or "-"
             if choice.until:
-                commits += f" (until {', '.join(choice.until)})"
+                commits += f"; until {', '.join(map(_tagged, choice.until))}"
             rule = f" ({s.rule})" if s.rule else ""
             functions = ", ".join(f"`{f}`" for f in choice.functions) or "-"
             rows.append(
                 [f"`{s.name}` = {_value(value)}{rule}", choice.behaviour, commits, functions]
             )
-    return Table(["switch = value", "kernel behaviour", "commits", "kernel functions"], rows)
+    return Table(
+        ["switch = value", "kernel behaviour", "commits (first tag)", "kernel functions"], rows
+    )
 
 
 def preset_table() -> Table:
-    """Each preset: what it stands for, and the commits of the switch values it has."""
+    """Each preset: its release, what it stands for, and the commits of the switch values it
+    has, oldest first, each with its first tag (cowlib.history)."""
     rows = []
     for name, policy in PRESETS.items():
-        commits = dict.fromkeys(c for s in SWITCHES for c in policy.choice(s).commits)
-        rows.append([f"`{name}`", ERAS[name], ", ".join(commits) or "-"])
-    return Table(["preset", "what it stands for", "commits in effect"], rows)
+        ids = dict.fromkeys(c for s in SWITCHES for c in policy.choice(s).commits)
+        ordered = sorted(ids, key=lambda id: version_key(history.commit(id).tag))
+        rows.append([f"`{name}`", policy.era, ERAS[name], ", ".join(map(_tagged, ordered)) or "-"])
+    return Table(["preset", "release", "what it stands for", "commits in effect"], rows)
 
 
 def rule_table() -> Table:
