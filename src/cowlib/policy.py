@@ -91,8 +91,8 @@ SWITCHES: dict[str, Switch] = {
                     ("6c287605fd56",),
                     (
                         "do_wp_page()",
-                        "page_try_dup_anon_rmap()",
-                        "page_try_share_anon_rmap()",
+                        "page_try_dup_anon_rmap() (folio_try_dup_anon_rmap_pte() from 6.8)",
+                        "page_try_share_anon_rmap() (folio_try_share_anon_rmap_pte() from 6.8)",
                         "pte_swp_exclusive()",
                     ),
                 ),
@@ -117,7 +117,7 @@ SWITCHES: dict[str, Switch] = {
                 True: Choice(
                     "fork copies a maybe-pinned page for the child instead of sharing it",
                     ("70e806e4e645", "008cfe4418b3"),
-                    ("copy_present_pte()", "copy_present_page()", "page_needs_cow_for_dma()"),
+                    ("copy_present_pte()", "copy_present_page()", "page_maybe_dma_pinned()"),
                 ),
                 False: Choice("fork write-protects and shares every anonymous page"),
             },
@@ -176,9 +176,9 @@ SWITCHES: dict[str, Switch] = {
             {
                 True: Choice("when unsure, copy: a spurious COW is safe", (), ("do_wp_page()",)),
                 False: Choice(
-                    "do_wp_page() reuses a maybe-pinned page so as not to break its pin: the "
-                    "alternative feb889fb40fa's message argues against (a heuristic in the "
-                    "reuse decision)",
+                    "do_wp_page() reuses a maybe-pinned page so as not to break its pin: a "
+                    "heuristic in the reuse decision, what feb889fb40fa's message calls a "
+                    "serious bug",
                     (),
                     ("do_wp_page()",),
                 ),
@@ -311,7 +311,7 @@ ERAS: dict[str, str] = {
     "linux-5.7": "the mapcount era, before any of the 2020 fixes",
     "linux-5.8": "5.8 with the forced COW in GUP (17839856fd58)",
     "linux-5.9-rc4": "page_count() == 1 (rule 1) alone; nothing protects pins yet",
-    "linux-5.11": "all four rules: the kernel of the December 2021 thread",
+    "linux-5.11": "the first release with all four rules, the state Linus describes in Dec 2021",
     "linux-5.18": "COW fixes part 1: page_count everywhere, fewer spurious COWs",
     "linux-6.x": "PageAnonExclusive and reliable R/O pins (its explanations use 6.18's names)",
 }
