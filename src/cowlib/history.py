@@ -167,6 +167,24 @@ _COMMITS: tuple[Commit, ...] = (
         "v5.6-rc1, and no push log, pull request or patch From: line was found.",
     ),
     Commit(
+        "19fed0dae94d",
+        "vfio, mm: pin_user_pages (FOLL_PIN) and put_user_page() conversion",
+        "John Hubbard",
+        "v5.6-rc1",
+        _join(
+            "<2024022759-crave-busily-bef7@gregkh> (stable 'Possible dependencies' list: id "
+            "and title, between eddb1c228f79 and f1f6a7dd9b53)",
+            "<20191216222537.491123-20-jhubbard@nvidia.com>",
+        ),
+        False,
+        "Converts VFIO type1's page pinning to pin_user_pages_remote() (FOLL_PIN), so the "
+        "pages a device is given show as maybe pinned.",
+        "Id and title read in a stable review mail's list of commits, which places it inside "
+        "John Hubbard's pin_user_pages() series next to eddb1c228f79. The author (the "
+        "series' poster) and the tag were not read in a push log, rc shortlog or From: "
+        "line; v5.6-rc1 is inferred from eddb1c228f79's record, itself unverified.",
+    ),
+    Commit(
         "3faa52c03f44",
         "mm/gup: track FOLL_PIN pages",
         "John Hubbard",
@@ -1019,6 +1037,19 @@ _MAILS: tuple[Mail, ...] = (
         True,
     ),
     Mail(
+        # 'd' because a-c were keyed first; by time this one sits between a and b.
+        "torvalds-2021-12-17d",
+        "2021-12-17T11:22:47-08:00",
+        "Linus Torvalds",
+        _THREAD,
+        "<CAHk-=wgKft6E_EeLA1GnEXcQBA9vu8m2B-M-U7PuiNa0+9gpHA@mail.gmail.com>",
+        "Shows how little 'mapcount == 1' means: take a read-only reference to a private "
+        "page (through FAULT_FLAG_UNSHARE), fork, unmap in the original, and the child has "
+        "mapcount 1 but an elevated refcount and 'HAS TO COW before writing'.",
+        "LKML / linux-kselftest archive",
+        True,
+    ),
+    Mail(
         "torvalds-2021-12-17b",
         "2021-12-17T12:51:22-08:00",
         "Linus Torvalds",
@@ -1086,6 +1117,18 @@ _MAILS: tuple[Mail, ...] = (
         "PageAnonExclusive) and ranks his concern: he cares 'especially' about 3) Wrong "
         "COW, then 1) Missed COW, and 'not too much' about 2).",
         _LKML,
+        True,
+    ),
+    Mail(
+        "david-2022-01-21",
+        "2022-01-21T13:04:09+01:00",
+        "David Hildenbrand",
+        "Re: [RFC][PATCH v2 1/5] mm: Avoid unmapping pinned pages",
+        "<7744b904-4803-1c8e-3a1c-eebd30f2da91@redhat.com>",
+        "Restates the three cases with the numbering of his 18 Dec 2021 mail, (1) Missed "
+        'CoW, (2) Unnecessary CoW, (3) Wrong CoW, and ranks their "criticality" (1), (3), '
+        "(2): a missed COW first, an unnecessary one last.",
+        "linux-api / LKML archive",
         True,
     ),
     Mail(
