@@ -36,7 +36,7 @@ LAYERS = [
     {"grammar"},
     {"kernel"},
     {"actions"},
-    {"scenarios"},
+    {"scenarios", "selftest"},
     {"replay", "moves"},
     {"explore"},
     {"lab"},

@@ -19,7 +19,7 @@ from dataclasses import replace
 from .huge_memory import map_folio_pmd, set_exclusive
 from .machine import Machine
 from .memory import zap_pte
-from .mm_types import PAGE_SIZE, ZERO_TOKEN, Mm
+from .mm_types import PAGE_SIZE, ZERO_TOKEN, Folio, Mm
 
 
 def same_vma(mm: Mm, lo: int, hi: int) -> bool:
@@ -57,10 +57,10 @@ def collapse_huge_page(m: Machine, mm: Mm, start: int) -> str | None:
         if page is not None and not page.zero:
             folios[page.folio.pfn if page.folio else page.pfn] = page.folio or page
     for f in folios.values():
-        mapcount = f.large_mapcount if hasattr(f, "large_mapcount") else f.mapcount
-        extra = f.refcount - mapcount - (getattr(f, "swapcache", None) is not None)
-        if f.lru is False:
-            extra -= 1  # the LRU-add batch: the scan drains it (lru_add_drain_all)
+        if isinstance(f, Folio):
+            extra = f.refcount - f.large_mapcount
+        else:  # an order-0 page; the LRU-add batch is drained by the scan
+            extra = f.refcount - f.mapcount - (f.swapcache is not None) - (not f.lru)
         if extra:
             return f"pfn {f.pfn} has {extra} references beyond its mappings (SCAN_PAGE_COUNT)"
     new = m.alloc_folio(m.pmd_order)

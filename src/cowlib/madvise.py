@@ -30,6 +30,8 @@ def madvise_pageout(m: Machine, mm: Mm, addr: int) -> bool:
     if page.zero:
         m.note(f"{where}: the zero page is never reclaimed")
         return False
+    if page.folio is not None:
+        return madvise_pageout_range(m, mm, [addr])
     if page.mapcount != 1:
         m.note(f"{where}: mapcount {page.mapcount} != 1 (shared) -> skip")
         return False

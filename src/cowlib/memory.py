@@ -215,7 +215,7 @@ def wp_can_reuse_large_anon_folio(m: Machine, page: Subpage) -> tuple[bool, str]
     owners = {
         mm.owner
         for mm in m.live_mms()
-        for pte in mm.ptes.values()
+        for pte in (*mm.ptes.values(), *mm.pmds.values())
         if pte.pfn is not None and folio.pfn <= pte.pfn < folio.pfn + folio.nr
     }
     if len(owners) > 1:
