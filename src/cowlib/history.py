@@ -891,16 +891,20 @@ _COMMITS: tuple[Commit, ...] = (
         title="mm/gup: consistently name GUP-fast functions",
         author="David Hildenbrand",
         tag="v6.10-rc1",
-        source="<20240402125516.223131-2-david@redhat.com> (the patch, posted 2 Apr 2024)",
-        verified=False,
+        source=_join(
+            "<20240402125516.223131-2-david@redhat.com> (the patch, posted 2 Apr 2024)",
+            "<20240517192239.9285edd85f8ef893bb508a61@linux-foundation.org> ('[GIT PULL] MM "
+            "updates for 6.10-rc1', shortlog: '... mm/gup: consistently name GUP-fast functions')",
+            "pr-tracker-bot reply of 19 May 2024 (merged into torvalds/linux.git)",
+            "Christoph Hellwig on linux-mm (2024): 'It got renamed from "
+            'internal_get_user_pages_fast in commit 23babe1934d7 ("mm/gup: consistently name '
+            "GUP-fast functions\")'",
+        ),
+        verified=True,
         summary=(
             "Renames the lockless GUP-fast walk: lockless_pages_from_mm() -> gup_fast(), "
             "unpin_user_pages_lockless() -> gup_fast_unpin_user_pages(), gup_pte_range() -> "
             "gup_fast_pte_range()."
-        ),
-        note=(
-            "the tag is inferred from the posting date (the 6.10 merge window); the mainline "
-            "hash was not read next to a dated shortlog"
         ),
     ),
 )
