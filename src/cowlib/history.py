@@ -218,7 +218,9 @@ _COMMITS: tuple[Commit, ...] = (
         "page_maybe_dma_pinned() can tell a maybe-pinned page.",
         "Title read in Fixes: tags and the patch series (John Hubbard, v6 Feb 2020). It "
         "was in mainline by 24 Apr 2020 (a bisect), but whether it arrived in the 5.7 "
-        "merge window or in an rc was not read.",
+        "merge window or in an rc was not read. Rechecked Dec 2026: the corpora give the id only "
+        "in Fixes: tags, a bisect and a stable dependency list; no merge-window linux-next push or"
+        " pull with it was found.",
     ),
     Commit(
         "17839856fd58",
@@ -637,7 +639,9 @@ _COMMITS: tuple[Commit, ...] = (
         "wp_can_reuse_anon_folio().",
         "Title, author and v6.7-rc1 read in the 'MM updates for 6.7-rc1' pull request. The "
         "id was read only in akpm/mm revlists of Oct 2023; that it is the mainline hash "
-        "was not confirmed by a Fixes: tag or a torvalds/linux push.",
+        "was not confirmed by a Fixes: tag or a torvalds/linux push. Rechecked Dec 2026: the four "
+        "push logs with the full id (17 Oct 2023 and later) are mm-everything/mm-unstable "
+        "revlists, which still carry '-fix' commits, so they do not settle it.",
     ),
     # Large folios, hugetlb and the COW selftest (issue 13; see the large-folio chapter).
     Commit(
