@@ -35,6 +35,10 @@ EXAMPLES = {
     ("kernel", "spawn"): ("", "K", ("Q",)),
     ("kernel", "pageout"): (SETUP, "K", ("P", 0)),
     ("kernel", "drain"): (SETUP, "K", ()),
+    ("process", "memset"): (SETUP, "P", (0, 2, "all of it")),
+    ("process", "madvise"): (SETUP, "P", (0, 2, "dontneed")),
+    ("process", "mremap"): (SETUP, "P", (1, 1)),
+    ("kernel", "memfd"): ("", "K", ("mfd", 4, 2)),
 }
 
 

@@ -46,7 +46,11 @@ def _kernel(k: Kernel, a: Action) -> object:
     if a.verb == "spawn":
         return k.spawn(a.args[0])
     if a.verb == "pageout":
-        return k.pageout(k.process(a.args[0]), address(a.args[1]))
+        pages = count(a.args[2]) if len(a.args) > 2 else 1
+        return k.pageout(k.process(a.args[0]), address(a.args[1]), pages)
+    if a.verb == "memfd":
+        order = count(a.args[2]) if len(a.args) > 2 else 0
+        return k.memfd(a.args[0], count(a.args[1]), hugetlb=order)
     return k.lru_drain()
 
 
@@ -74,7 +78,14 @@ def _process(k: Kernel, a: Action) -> object:
         k.spawn(name)
     p = k.process(name)
     if verb == "mmap":
-        return p.mmap(count(args[0]) if args else 1)
+        return _mmap(p, args)
+    if verb == "memset":
+        return p.memset(address(args[0]), count(args[1]), args[2])
+    if verb == "madvise":
+        order = count(args[3]) if len(args) > 3 else 0
+        return p.madvise(address(args[0]), count(args[1]), args[2], order=order)
+    if verb == "mremap":
+        return p.mremap(address(args[0]), count(args[1]))
     if verb == "write":
         return p.write(address(args[0]), args[1])
     if verb in ("read", "fork_check", "fork_share"):
@@ -103,3 +114,16 @@ def _process(k: Kernel, a: Action) -> object:
 
 
 PIN_FLAGS = {"rw", "ro", "long", "short", "fast"}
+
+
+def _mmap(p, args: tuple[str, ...]) -> object:
+    """P:mmap [N] [thp=K|hugetlb=K|file=F] [shared] [ro]."""
+    words = [w for w in args if "=" in w]
+    kind = {}
+    for word in words:
+        key, _, value = word.partition("=")
+        kind[key] = value if key == "file" else count(value)
+    pages = [w for w in args if "=" not in w and w not in ("shared", "ro")]
+    return p.mmap(
+        count(pages[0]) if pages else 1, shared="shared" in args, write="ro" not in args, **kind
+    )

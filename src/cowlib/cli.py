@@ -1,4 +1,4 @@
-"""The cowlib command, OSTEP style: list, run, quiz, explore, lab.
+"""The cowlib command, OSTEP style: list, run, quiz, selftest, explore, lab.
 
 Every run echoes its parameters first; usage errors exit with status 2 and print nothing
 on standard output (a run is computed whole before anything is printed).
@@ -131,6 +131,19 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_selftest(args: argparse.Namespace) -> int:
+    """The kernel's COW selftest (cow.c) on the model: TAP, or --json."""
+    from . import selftest
+
+    policies = list(PRESETS) if args.policy == "all" else [get_policy(args.policy).name]
+    results = [r for name in policies for r in selftest.run(name, gup_test=args.gup_test)]
+    if args.json:
+        print(selftest.to_json(results))
+        return 0
+    print("\n".join(selftest.tap([r for r in results if r.preset == name]) for name in policies))
+    return 0
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     from . import lab
 
@@ -189,6 +202,19 @@ def parser() -> argparse.ArgumentParser:
     )
     quiz.add_argument("-c", "--compute", action="store_true", help="print the answers")
     quiz.set_defaults(fn=cmd_quiz)
+    st = sub.add_parser(
+        "selftest", help="the kernel's COW selftest (tools/testing/selftests/mm/cow.c) on the model"
+    )
+    st.add_argument("-p", "--policy", default=NEWEST, help=f"a preset, or 'all' (default {NEWEST})")
+    st.add_argument(
+        "--json", action="store_true", help="a list of {case, variant, preset, result, why}"
+    )
+    st.add_argument(
+        "--gup-test",
+        action="store_true",
+        help="run the R/O pin cases as with CONFIG_GUP_TEST (this machine skips them)",
+    )
+    st.set_defaults(fn=cmd_selftest)
     for name, fn, text in (
         ("lab", cmd_lab, "run the experiments on this machine's kernel"),
         ("explore", cmd_explore, "search for minimal counterexamples"),

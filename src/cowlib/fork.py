@@ -9,18 +9,26 @@ what is left, closes the seqcount and drops the lock. Process.fork() runs all of
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from .huge_memory import copy_huge_pmd
+from .hugetlb import copy_hugetlb_page_range
 from .machine import Machine
 from .memory import copy_present_pte_check, copy_present_pte_share
-from .mm_types import Mm, Vma
+from .mm_types import Mm
 
 
 def dup_mmap_begin(m: Machine, parent: Mm, child: Mm) -> None:
-    """dup_mmap() up to the PTE copy: mmap_write_lock, VMAs copied, write_protect_seq odd."""
-    child.vmas = [Vma(v.start, v.end, v.write) for v in parent.vmas]
+    """dup_mmap() up to the PTE copy: mmap_write_lock, VMAs copied, write_protect_seq odd.
+
+    VM_DONTCOPY (MADV_DONTFORK) VMAs are not copied. PMD-mapped THPs and hugetlb entries
+    are copied here, before the PTEs (copy_huge_pmd() may split a PMD into PTEs that
+    the PTE copy then handles).
+    """
+    child.vmas = [replace(v) for v in parent.vmas if not v.dontfork]
     child.next_addr = parent.next_addr
     child.forked_by = parent
     parent.fork_child = child
-    parent.fork_pending = dict.fromkeys(sorted(parent.ptes), "check")
     lock = f"dup_mmap({parent.owner}->{child.owner}): {m.fn('mmap_write_lock')}"
     if m.policy.write_protect_seq:
         parent.write_protect_seq += 1
@@ -30,6 +38,16 @@ def dup_mmap_begin(m: Machine, parent: Mm, child: Mm) -> None:
         )
     else:
         m.note(lock)
+    for start in sorted(parent.pmds):
+        vma = parent.find_vma(start)
+        if vma.dontfork:
+            continue
+        if vma.hugetlb:
+            copy_hugetlb_page_range(m, parent, child, start)
+        else:
+            copy_huge_pmd(m, parent, child, start)
+    copied = sorted(a for a in parent.ptes if not parent.find_vma(a).dontfork)
+    parent.fork_pending = dict.fromkeys(copied, "check")
 
 
 def dup_mmap_check(m: Machine, parent: Mm, addr: int) -> None:

@@ -35,8 +35,9 @@ class Verb:
 
     Argument words: N (a count >= 1), I (a page index or hex address), V (a value: the
     rest of the action), NAME (a new process or handle name), PROC (a process name),
-    a|b (one of the words), and [..] for an optional one. Optional words may come in
-    any order; format_action() writes them in this order.
+    K (a folio order), FILE (a file name), a|b (one of the words; a=K or a=F: the word
+    a= followed by an order or a file name), and [..] for an optional one. Optional
+    words may come in any order; format_action() writes them in this order.
     """
 
     subject: str
@@ -50,7 +51,12 @@ class Verb:
 
 
 VERBS: tuple[Verb, ...] = (
-    Verb(PROCESS, "mmap", ("[N]",), "map N private anonymous pages (default 1)"),
+    Verb(
+        PROCESS,
+        "mmap",
+        ("[N]", "[thp=K|hugetlb=K|file=F]", "[shared]", "[ro]"),
+        "map N private anonymous pages (default 1); THP, hugetlb or a file's pages",
+    ),
     Verb(PROCESS, "write", ("I", "V"), "store V in page I (may fault)"),
     Verb(PROCESS, "read", ("I",), "load page I (may fault)"),
     Verb(PROCESS, "fork", ("NAME",), "fork a child called NAME"),
@@ -73,13 +79,22 @@ VERBS: tuple[Verb, ...] = (
     Verb(PROCESS, "gupf_pin", (), "GUP-fast grabs the page"),
     Verb(PROCESS, "gupf_check", (), "GUP-fast re-checks PTE and seqcount"),
     Verb(PROCESS, "gupf_slow", (), "GUP-fast's slow-path fallback"),
+    Verb(PROCESS, "memset", ("I", "N", "V"), "store V in N pages from I"),
+    Verb(
+        PROCESS,
+        "madvise",
+        ("I", "N", "hugepage|dontneed|dontfork|dofork|pageout|collapse", "[K]"),
+        "madvise(MADV_...) of N pages from I (hugepage: THP order K)",
+    ),
+    Verb(PROCESS, "mremap", ("I", "N"), "move N pages from I to a new address"),
     Verb(HANDLE, "read", (), "what the pipe, ref or pin shows"),
     Verb(HANDLE, "write", ("V",), "the device writes V (write pins)"),
     Verb(HANDLE, "unpin", (), "release a pin"),
     Verb(HANDLE, "put", (), "release a ref"),
     Verb(HANDLE, "close", (), "close a pipe"),
     Verb(KERNEL, "spawn", ("NAME",), "a new process with an empty mm"),
-    Verb(KERNEL, "pageout", ("PROC", "I"), "madvise(MADV_PAGEOUT) of page I of PROC"),
+    Verb(KERNEL, "pageout", ("PROC", "I", "[N]"), "madvise(MADV_PAGEOUT) of N pages of PROC"),
+    Verb(KERNEL, "memfd", ("FILE", "N", "[K]"), "a memfd of N zeroed pages (K: hugetlb order)"),
     Verb(KERNEL, "drain", (), "lru_add_drain()"),
 )
 BY_SUBJECT: dict[str, dict[str, Verb]] = {
@@ -223,12 +238,20 @@ def parse(text: str) -> Action:
     return Action(subject, name, matched)
 
 
-PLACEHOLDERS = ("N", "I", "V", "NAME", "PROC")
+PLACEHOLDERS = ("N", "I", "V", "NAME", "PROC", "K", "FILE")
 
 
 def _literal(param: str) -> tuple[str, ...]:
     """The words a literal parameter accepts (r|rw -> r, rw); () for a placeholder."""
     return () if param in PLACEHOLDERS else tuple(param.split("|"))
+
+
+def _accepts(param: str, word: str) -> bool:
+    """Does word fit the literal parameter (thp=K accepts thp=4, file=F accepts file=m)?"""
+    return any(
+        word.startswith(alt.split("=")[0] + "=") if "=" in alt else word == alt
+        for alt in _literal(param)
+    )
 
 
 def _match(verb: Verb, words: list[str]) -> tuple[str, ...] | None:
@@ -241,12 +264,12 @@ def _match(verb: Verb, words: list[str]) -> tuple[str, ...] | None:
         return (*words[: len(required) - 1], " ".join(words[len(required) - 1 :]))
     fixed, rest = words[: len(required)], words[len(required) :]
     for param, word in zip(required, fixed, strict=True):
-        if _literal(param) and word not in _literal(param):
+        if _literal(param) and not _accepts(param, word):
             return None
     chosen: dict[str, str] = {}
     for word in rest:
         free = [p for p in optional if p not in chosen]
-        slot = next((p for p in free if word in _literal(p)), None) or next(
+        slot = next((p for p in free if _accepts(p, word)), None) or next(
             (p for p in free if not _literal(p)), None
         )
         if slot is None:

@@ -19,21 +19,26 @@ def gup_must_unshare(m: Machine, page: Page, pin: bool, write: bool, longterm: b
     """gup_must_unshare() (a7f226604170, 5.19): a R/O FOLL_PIN needs an exclusive page.
 
     FOLL_GET never unshares (vmsplice still takes a plain reference). Since 6.2 a R/O
-    long-term pin of the shared zero page in a private mapping unshares too.
+    long-term pin of the shared zero page, or of a page cache page, in a private mapping
+    unshares too.
     """
     if not (m.policy.ro_pin_unshares and pin) or write:
         return False
-    return longterm if page.zero else not page.anon_exclusive
+    return longterm if not page.anon else not page.anon_exclusive
 
 
 def try_grab_page(page: Page, pin: bool) -> None:
     """try_grab_page(): FOLL_GET adds 1, FOLL_PIN adds GUP_PIN_COUNTING_BIAS.
 
-    The zero page is not refcounted in the model.
+    On a large folio FOLL_PIN adds 1 to the refcount and 1 to the folio's own pincount
+    (47e29d32afba, try_grab_folio()). The zero pages are not refcounted in the model.
     """
     if page.zero:
         return
-    if pin:
+    if pin and page.folio is not None:
+        page.refcount += 1
+        page.pincount += 1
+    elif pin:
         page.refcount += GUP_PIN_COUNTING_BIAS
         page.pincount += 1
     else:
@@ -46,7 +51,7 @@ def gup_put_page(m: Machine, page: Page, pin: bool) -> None:
         return
     if pin:
         page.pincount -= 1
-        m.put_page(page, GUP_PIN_COUNTING_BIAS)
+        m.put_page(page, 1 if page.folio is not None else GUP_PIN_COUNTING_BIAS)
     else:
         m.put_page(page)
 
@@ -71,7 +76,7 @@ def get_user_pages(m: Machine, mm: Mm, addr: int, pin: bool, write: bool, longte
         m.note(f"{where}: should_force_cow_break(): COW mapping -> FOLL_WRITE")
     done: set[str] = set()  # a broken COW is followed once (FOLL_COW), as is an unshare
     while True:
-        pte = mm.ptes.get(addr)
+        pte = mm.entry(addr)
         if pte is None or not pte.present:
             m.note(f"{where}: PTE not present -> faultin_page()")
             handle_mm_fault(m, mm, addr, write=foll_write)
@@ -100,8 +105,9 @@ def get_user_pages(m: Machine, mm: Mm, addr: int, pin: bool, write: bool, longte
 def gup_fast_pte(
     m: Machine, mm: Mm, addr: int, pin: bool, write: bool, longterm: bool
 ) -> tuple[Page | None, str]:
-    """gup_fast_pte_range() for one PTE: what the lockless walk may take, or why not."""
-    pte = mm.ptes.get(addr)
+    """gup_fast_pte_range() for one PTE (gup_fast_pmd_leaf() for a PMD): what the
+    lockless walk may take, or why not."""
+    pte = mm.entry(addr)
     if pte is None or not pte.present:
         return None, "PTE not present"
     page = m.pages[pte.pfn]
@@ -190,7 +196,7 @@ def gupf_begin(m: Machine, mm: Mm, h: Holder) -> GupFast:
     if page is None:
         m.note(f"{where}: {why} -> fall back to slow GUP")
         return GupFast(h, seq, "fallback")
-    pte = mm.ptes[h.addr]
+    pte = mm.entry(h.addr)
     m.note(
         f"{where}: "
         + (f"write_protect_seq={seq}, " if seq is not None else "")
@@ -217,7 +223,7 @@ def gupf_check(m: Machine, mm: Mm, g: GupFast) -> None:
     if g.stage != "pinned":
         m.note(f"{m.call('gup_fast', mm.owner)}: nothing to re-check ({g.stage})")
         return
-    pte = mm.ptes.get(g.holder.addr)
+    pte = mm.entry(g.holder.addr)
     now = (pte.pfn, pte.write) if pte is not None and pte.present else None
     where = m.call("gup_fast", f"{mm.owner}, {g.holder.addr:#x}")
     if now != g.pte:

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from . import fork as fork_c
-from . import gup, madvise, memory, mmap, mprotect
+from . import gup, khugepaged, madvise, memory, mmap, mprotect, mremap
 from .errors import BadAddress, BadArgument, Busy, HandleReleased, ProcessExited, SegFault
 from .grammar import HANDLE_NAME, PROC_NAME, format_action, index_of
-from .machine import Holder, Machine
-from .mm_types import PAGE_SIZE, ZERO_PFN, Mm, Vma
+from .machine import Holder, Machine, check_order
+from .mm_types import HPAGE_PMD_ORDER, PAGE_SIZE, ZERO_PFN, Mm, Vma
 from .oracle import Oracle
 from .policy import Policy, get_policy
 from .swap import lru_add_drain
@@ -31,10 +31,17 @@ class Kernel:
     violations are still found and kept in k.violations.
     """
 
-    def __init__(self, policy: str | Policy | None = None, record: bool = True) -> None:
+    def __init__(
+        self,
+        policy: str | Policy | None = None,
+        record: bool = True,
+        pmd_order: int = HPAGE_PMD_ORDER,
+    ) -> None:
         self.policy = get_policy(policy)
         self.record = record
-        self.machine = Machine(self.policy, explain=record)
+        if check_order(pmd_order) < 2:
+            raise BadArgument(f"pmd_order must be >= 2, not {pmd_order}")
+        self.machine = Machine(self.policy, explain=record, pmd_order=pmd_order)
         self.oracle = Oracle(self.machine)
         self.procs: dict[str, Process] = {}
         self.handles: dict[str, Handle] = {}
@@ -56,14 +63,38 @@ class Kernel:
             f"spawn({name!r})", format_action("K", "spawn", name), lambda: self._spawn(name)
         )
 
-    def pageout(self, proc: Process, addr: int) -> bool:
-        """madvise(MADV_PAGEOUT) of one page of proc; True if it was swapped out."""
-        proc._usable()
-        proc._mapped(addr)
+    def pageout(self, proc: Process, addr: int, pages: int = 1) -> bool:
+        """madvise(MADV_PAGEOUT) of pages of proc; True if all were swapped out. A large
+        folio wholly in the range is swapped out as one."""
+        if pages == 1:
+            proc._usable()
+            proc._mapped(addr)
+            return self._op(
+                f"pageout({proc.name}, {addr:#x})",
+                format_action("K", "pageout", proc.name, index_of(addr)),
+                lambda: madvise.madvise_pageout(self.machine, proc.mm, addr),
+            )
+        addrs = proc._range(addr, pages)
         return self._op(
-            f"pageout({proc.name}, {addr:#x})",
-            format_action("K", "pageout", proc.name, index_of(addr)),
-            lambda: madvise.madvise_pageout(self.machine, proc.mm, addr),
+            f"pageout({proc.name}, {addr:#x}, pages={pages})",
+            format_action("K", "pageout", proc.name, index_of(addr), pages),
+            lambda: madvise.madvise_pageout_range(self.machine, proc.mm, addrs),
+        )
+
+    def memfd(self, name: str, pages: int = 1, hugetlb: int = 0) -> str:
+        """memfd_create(name) + fallocate(): a file of zeroed pages (hugetlb: of hugetlb
+        folios of that order, MFD_HUGETLB) to mmap(file=name). A tmpfile() behaves the
+        same for COW; the model does not tell them apart."""
+        if not isinstance(name, str) or not HANDLE_NAME.match(name) or name in self.machine.files:
+            raise BadArgument(f"file name {name!r} must be new and lower-case")
+        if not isinstance(pages, int) or isinstance(pages, bool) or pages < 1:
+            raise BadArgument(f"memfd needs pages >= 1, got {pages!r}")
+        if hugetlb and (check_order(hugetlb) < 2 or pages % (1 << hugetlb)):
+            raise BadArgument(f"a hugetlb file holds whole huge pages of {1 << hugetlb} pages")
+        return self._op(
+            f"memfd({name!r}, pages={pages}" + (f", hugetlb={hugetlb})" if hugetlb else ")"),
+            format_action("K", "memfd", name, pages, *([hugetlb] if hugetlb else [])),
+            lambda: mmap.create_file(self.machine, name, pages, hugetlb) or name,
         )
 
     def lru_drain(self) -> None:
@@ -99,11 +130,13 @@ class Kernel:
         used = {pte.target for p in procs for pte in p.ptes if pte.kind == "zero"}
         used |= {h.pfn for h in m.live_holders()}
         batch = set(m.lru_batch)
+        used |= {pfn for p in procs for a, head, nr, w in p.pmds for pfn in range(head, head + nr)}
         pages = tuple(
             PageView(
                 pg.pfn, pg.value, pg.refcount, pg.mapcount, pg.pincount,
                 pg.anon_exclusive, pg.swapcache, pg.lru, pg.pfn in batch, pg.zero,
             )
+            if pg.folio is None and pg.mapping is None else _folio_page_view(pg)
             for pfn, pg in sorted(m.pages.items())
             if not pg.zero or pfn in used
         )  # fmt: skip
@@ -200,19 +233,138 @@ class Process:
         return self.mm.live
 
     # -- memory accesses ------------------------------------------------------------
-    def mmap(self, pages: int = 1) -> int:
-        """mmap(MAP_PRIVATE|MAP_ANONYMOUS, PROT_READ|PROT_WRITE); returns the address."""
+    def mmap(
+        self,
+        pages: int = 1,
+        thp: int = 0,
+        hugetlb: int = 0,
+        file: str | None = None,
+        shared: bool = False,
+        write: bool = True,
+    ) -> int:
+        """mmap(MAP_PRIVATE|MAP_ANONYMOUS, PROT_READ|PROT_WRITE); returns the address.
+
+        thp=K: then madvise(MADV_HUGEPAGE) with THP order K enabled (K == the PMD order:
+        PMD-mapped THPs; smaller: multi-size THP); hugetlb=K: MAP_HUGETLB of huge pages of
+        order K; file=name: a mapping of that memfd (private, or shared=True, which must
+        be read-only); write=False: PROT_READ.
+        """
         self._usable()
         if not isinstance(pages, int) or isinstance(pages, bool) or pages < 1:
             raise BadArgument(f"mmap needs pages >= 1, got {pages!r}")
+        kind = self._mmap_kind(pages, thp, hugetlb, file, shared, write)
 
         def run() -> int:
-            addr = mmap.do_mmap(self.k.machine, self.mm, pages)
+            addr = mmap.do_mmap(self.k.machine, self.mm, pages, **kind)
             self.k.oracle.mmap(self.mm, [addr + i * PAGE_SIZE for i in range(pages)])
             return addr
 
+        if not kind:
+            return self.k._op(
+                f"{self.name}.mmap(pages={pages})", format_action(self.name, "mmap", pages), run
+            )
+        args = ", ".join(f"{k}={v!r}" for k, v in kind.items())
+        words = [f"{k}={v}" for k, v in kind.items() if k in ("thp", "hugetlb", "file")]
+        words += ["shared"] * shared + ["ro"] * (not write)
         return self.k._op(
-            f"{self.name}.mmap(pages={pages})", format_action(self.name, "mmap", pages), run
+            f"{self.name}.mmap(pages={pages}, {args})",
+            format_action(self.name, "mmap", pages, *words),
+            run,
+        )
+
+    def _mmap_kind(self, pages, thp, hugetlb, file, shared, write) -> dict:
+        kind: dict = {}
+        if thp:
+            kind["thp"] = check_order(thp)
+        if hugetlb:
+            kind["hugetlb"] = check_order(hugetlb)
+            if pages % (1 << hugetlb):
+                raise BadArgument(f"a hugetlb mapping is whole huge pages of {1 << hugetlb} pages")
+        if file is not None:
+            files = self.k.machine.files
+            if file not in files:
+                raise BadArgument(f"no file {file!r}; files: {', '.join(files) or 'none'}")
+            folio = self.k.machine.pages[files[file][0]].folio
+            if folio is not None:
+                kind["hugetlb"] = folio.order
+            if pages > len(files[file]):
+                raise BadArgument(f"{file} has {len(files[file])} pages, not {pages}")
+            kind["file"] = file
+        if thp and (hugetlb or file):
+            raise BadArgument("thp is for private anonymous memory only")
+        if shared:
+            if file is None or write:
+                raise BadArgument("the model maps only files shared, and only read-only")
+            kind["shared"] = True
+        if not write:
+            kind["write"] = False
+        return kind
+
+    def memset(self, addr: int, pages: int, value: str) -> None:
+        """memset() of pages from addr with value: one write per page, in one step."""
+        addrs = self._range(addr, pages)
+        self.k._check_value(value)
+        for a in addrs:
+            if not self.mm.find_vma(a).write:
+                raise SegFault(f"{self.name}: write to read-only mapping at {a:#x} (SIGSEGV)")
+        self.k._op(
+            f"{self.name}.memset({addr:#x}, pages={pages}, {value!r})",
+            format_action(self.name, "memset", index_of(addr), pages, value),
+            lambda: [self._write(a, value) for a in addrs] and None,
+        )
+
+    def madvise(self, addr: int, pages: int, advice: str, order: int = 0) -> bool | None:
+        """madvise(): "hugepage" (MADV_HUGEPAGE with THP order `order` enabled),
+        "dontneed", "dontfork", "dofork", "pageout" (True if all swapped out) or
+        "collapse" (MADV_COLLAPSE, 6.1+: True if it collapsed)."""
+        addrs = self._range(addr, pages)
+        if advice not in ADVICE:
+            raise BadArgument(f"unknown advice {advice!r}; advice: {', '.join(ADVICE)}")
+        m, mm = self.k.machine, self.mm
+        hugetlb = any(self.mm.find_vma(a).hugetlb for a in addrs)
+        if hugetlb and advice != "dontfork" and advice != "dofork":
+            raise BadArgument(f"madvise {advice} of a hugetlb mapping is not modelled")
+        if advice == "hugepage":
+            check_order(order)
+        words = [order] if advice == "hugepage" else []
+        if advice == "pageout":
+            return self.k.pageout(self, addr, pages) if pages > 1 else self.k.pageout(self, addr)
+
+        def run() -> bool | None:
+            if advice == "hugepage":
+                return madvise.madvise_vma_flag(m, mm, addrs, thp=order)
+            if advice in ("dontfork", "dofork"):
+                return madvise.madvise_vma_flag(m, mm, addrs, dontfork=advice == "dontfork")
+            if advice == "dontneed":
+                madvise.madvise_dontneed(m, mm, addrs)
+                self.k.oracle.dontneed(mm, addrs)
+                return None
+            if not m.policy.since("madv_collapse"):
+                m.note("madvise(MADV_COLLAPSE): EINVAL, no MADV_COLLAPSE in this release")
+                return False
+            return khugepaged.madvise_collapse(m, mm, addrs[0], addrs[-1] + PAGE_SIZE)
+
+        return self.k._op(
+            f"{self.name}.madvise({addr:#x}, pages={pages}, {advice!r})",
+            format_action(self.name, "madvise", index_of(addr), pages, advice, *words),
+            run,
+        )
+
+    def mremap(self, addr: int, pages: int) -> int:
+        """mremap(MREMAP_MAYMOVE) of pages from addr to a new address (returned)."""
+        addrs = self._range(addr, pages)
+        if any(self.mm.find_vma(a).hugetlb for a in addrs):
+            raise BadArgument("mremap of a hugetlb mapping is not modelled")
+
+        def run() -> int:
+            new = mremap.move_vma(self.k.machine, self.mm, addrs)
+            self.k.oracle.mremap(self.mm, addrs, new)
+            return new
+
+        return self.k._op(
+            f"{self.name}.mremap({addr:#x}, pages={pages})",
+            format_action(self.name, "mremap", index_of(addr), pages),
+            run,
         )
 
     def write(self, addr: int, value: str) -> None:
@@ -266,6 +418,7 @@ class Process:
     def munmap(self, addr: int, pages: int = 1) -> None:
         """munmap(): zap the PTEs and drop the VMA range."""
         addrs = self._range(addr, pages)
+        self._whole_huge_pages(addrs)
 
         def run() -> None:
             mmap.do_munmap(self.k.machine, self.mm, addrs)
@@ -280,6 +433,9 @@ class Process:
     def mprotect(self, addr: int, pages: int = 1, write: bool = False) -> None:
         """mprotect(): PROT_READ (write=False) or PROT_READ|PROT_WRITE."""
         addrs = self._range(addr, pages)
+        self._whole_huge_pages(addrs)
+        if write and any(self.mm.find_vma(a).shared for a in addrs):
+            raise BadArgument("the model maps files shared only read-only")
         self.k._op(
             f"{self.name}.mprotect({addr:#x}, pages={pages}, write={write})",
             format_action(self.name, "mprotect", index_of(addr), pages, "rw" if write else "r"),
@@ -435,18 +591,22 @@ class Process:
     # -- observables (no trace step) -------------------------------------------------
     def pfn(self, addr: int) -> int | None:
         """PFN of the present page at addr (as /proc/PID/pagemap shows), else None."""
-        pte = self.mm.ptes.get(addr)
+        pte = self.mm.entry(addr)
         return pte.pfn if pte is not None and pte.present else None
 
     def swapped(self, addr: int) -> bool:
         """True if addr holds a swap entry (pagemap bit 62)."""
-        pte = self.mm.ptes.get(addr)
+        pte = self.mm.entry(addr)
         return pte is not None and not pte.present
 
     def anon_exclusive(self, addr: int) -> bool:
         """PG_anon_exclusive of the mapped page (kpageflags bit 34 on 6.18)."""
         pfn = self.pfn(addr)
         return pfn is not None and self.k.machine.pages[pfn].anon_exclusive
+
+    def pmd_mapped(self, addr: int) -> bool:
+        """True if a PMD (or a hugetlb entry) maps addr (kpageflags THP, one entry)."""
+        return self.mm.pmd_at(addr) is not None
 
     # -- checks ---------------------------------------------------------------------
     def _alive(self) -> None:
@@ -491,6 +651,13 @@ class Process:
             self._mapped(a)
         return addrs
 
+    def _whole_huge_pages(self, addrs: list[int]) -> None:
+        """hugetlb ranges must be whole huge pages (EINVAL otherwise)."""
+        for a in (addrs[0], addrs[-1] + PAGE_SIZE):
+            vma = self.mm.find_vma(a) or self.mm.find_vma(a - PAGE_SIZE)
+            if vma.hugetlb and (a - vma.start) % (PAGE_SIZE << vma.hugetlb):
+                raise BadArgument(f"{a:#x} is inside a huge page of the hugetlb mapping (EINVAL)")
+
     def _maps(self) -> str:
         return ", ".join(f"{v.start:#x}-{v.end:#x}" for v in self.mm.vmas) or "nothing"
 
@@ -517,7 +684,7 @@ class Process:
     def _write(self, addr: int, value: str) -> None:
         m = self.k.machine
         memory.handle_mm_fault(m, self.mm, addr, write=True)
-        pte = self.mm.ptes[addr]
+        pte = self.mm.entry(addr)
         token = m.new_token(value, self.name)
         m.pages[pte.pfn].data = token
         self.k.oracle.write(self.mm, addr, token)
@@ -526,7 +693,7 @@ class Process:
     def _read(self, addr: int) -> str:
         m = self.k.machine
         memory.handle_mm_fault(m, self.mm, addr, write=False)
-        pte = self.mm.ptes[addr]
+        pte = self.mm.entry(addr)
         token = m.pages[pte.pfn].data
         self.k.oracle.observe(self.mm, addr, token)
         m.note(f"{self.name} loads {token.value!r} from pfn {pte.pfn}")
@@ -561,6 +728,7 @@ class Process:
             mm.write_protect_seq,
             tuple((v.start, v.end, v.write) for v in mm.vmas),
             tuple(ptes),
+            tuple((a, pmd.pfn, pmd.nr, pmd.write) for a, pmd in sorted(mm.pmds.items())),
         )
 
 
@@ -663,6 +831,22 @@ class Pin(Handle):
 
 
 HANDLE_CLASSES: dict[str, type[Handle]] = {c.kind: c for c in (Pipe, Ref, Pin)}
+ADVICE = ("hugepage", "dontneed", "dontfork", "dofork", "pageout", "collapse")
+
+
+def _folio_page_view(pg) -> PageView:
+    """The PageView of a subpage of a large folio, or of a page cache page."""
+    folio = pg.folio
+    kind = "file" if folio is None else folio.kind
+    return PageView(
+        pg.pfn, pg.value, pg.refcount, pg.mapcount, pg.pincount,
+        pg.anon_exclusive, pg.swapcache, pg.lru, False, pg.zero,
+        folio=None if folio is None else folio.pfn,
+        order=0 if folio is None else folio.order,
+        index=pg.index,
+        entire_mapcount=0 if folio is None else folio.entire_mapcount,
+        kind=kind,
+    )  # fmt: skip
 
 
 def _show(result: object) -> str:

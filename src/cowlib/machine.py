@@ -18,15 +18,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .errors import BadArgument
 from .kernel_names import era_name
-from .mm_types import ZERO_PFN, ZERO_TOKEN, Mm, Page, Token
+from .mm_types import (
+    HPAGE_PMD_ORDER,
+    MAX_FOLIO_ORDER,
+    ZERO_PFN,
+    ZERO_TOKEN,
+    Folio,
+    Mm,
+    Page,
+    Subpage,
+    Token,
+)
 from .policy import Policy
 from .trace import CLASSES
 
 STAT_KEYS = CLASSES + ("fork_copies", "unshares", "swapouts", "swapins")
 
-Classifier = Callable[[Mm, int, "Page", bool], tuple[str, list[str]]]
-"""(mm, addr, page, reuse) -> (class, the page's other users): the oracle's verdict."""
+Classifier = Callable[[Mm, int, "Page", bool, bool], tuple[str, list[str]]]
+"""(mm, addr, page, reuse, whole) -> (class, the page's other users): the oracle's verdict
+(whole: the decision is about the page's whole folio, a PMD-mapped THP or hugetlb)."""
 
 
 @dataclass
@@ -74,8 +86,13 @@ class Holder:
 class Machine:
     """Pages, allocator, LRU batch, swap, live mms, holders, stats and notes of one kernel."""
 
-    def __init__(self, policy: Policy, explain: bool = True) -> None:
+    def __init__(
+        self, policy: Policy, explain: bool = True, pmd_order: int = HPAGE_PMD_ORDER
+    ) -> None:
         self.policy = policy
+        self.pmd_order = pmd_order  # HPAGE_PMD_ORDER (a smaller one only as a stand-in)
+        self.huge_zero: Folio | None = None  # allocated on first use, never freed
+        self.files: dict[str, list[int]] = {}  # page cache: file -> pfn of each page
         self.pages: dict[int, Page] = {ZERO_PFN: Page(ZERO_PFN, ZERO_TOKEN, lru=True)}
         self.next_pfn = 1
         self.lru_batch: list[int] = []
@@ -103,9 +120,11 @@ class Machine:
         name = self.fn(key)
         return f"{name.removesuffix('()')}({args})"
 
-    def decide(self, mm: Mm, addr: int, page: Page, reuse: bool, unshare: bool) -> str:
+    def decide(
+        self, mm: Mm, addr: int, page: Page, reuse: bool, unshare: bool, whole: bool = False
+    ) -> str:
         """Record one COW decision; returns the oracle's verdict line to note after it."""
-        cls, foreign = self.classify(mm, addr, page, reuse)
+        cls, foreign = self.classify(mm, addr, page, reuse, whole)
         self.stats[cls] += 1
         self.decisions.append(cls)
         users = f" (other users: {', '.join(foreign)})" if foreign else ""
@@ -118,11 +137,25 @@ class Machine:
         self.pages[page.pfn] = page
         return page
 
-    def put_page(self, page: Page, nr: int = 1) -> None:
-        """put_page(): drop nr references; the last one frees the page."""
+    def alloc_folio(self, order: int, kind: str = "anon", data: Token = ZERO_TOKEN) -> Folio:
+        """folio_alloc() / alloc_hugetlb_folio(): 2**order contiguous pfns, no references."""
+        check_order(order)
+        folio = Folio(self.next_pfn, order, kind)
+        folio.pages = [Subpage(folio.pfn + i, folio, i, data) for i in range(folio.nr)]
+        self.next_pfn += folio.nr
+        for sub in folio.pages:
+            self.pages[sub.pfn] = sub
+        return folio
+
+    def put_page(self, page: Page | Subpage, nr: int = 1) -> None:
+        """put_page() / folio_put_refs(): drop nr references; the last one frees the folio."""
         page.refcount -= nr
         if page.refcount == 0:
-            del self.pages[page.pfn]
+            if page.folio is None:
+                del self.pages[page.pfn]
+            else:
+                for sub in page.folio.pages:
+                    del self.pages[sub.pfn]
 
     def new_token(self, value: str, writer: str) -> Token:
         self.seq += 1
@@ -133,3 +166,13 @@ class Machine:
 
     def live_holders(self) -> list[Holder]:
         return [h for h in self.holders if not h.released]
+
+
+def check_order(order: object) -> int:
+    """A folio order the model builds: 0, or 2 .. MAX_FOLIO_ORDER (anonymous THP has no
+    order-1 folios, and a pin count needs a folio of order >= 2)."""
+    if not isinstance(order, int) or isinstance(order, bool) or order == 1:
+        raise BadArgument(f"unsupported folio order {order!r}: use 0 or 2..{MAX_FOLIO_ORDER}")
+    if not 0 <= order <= MAX_FOLIO_ORDER:
+        raise BadArgument(f"unsupported folio order {order!r}: use 0 or 2..{MAX_FOLIO_ORDER}")
+    return order

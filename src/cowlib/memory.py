@@ -7,8 +7,21 @@ kernel terms, and every COW decision is classified by the oracle (m.decide()).
 
 from __future__ import annotations
 
+from .huge_memory import do_huge_pmd_anonymous_page, do_huge_pmd_wp_page, set_exclusive
+from .hugetlb import hugetlb_fault
 from .machine import Machine
-from .mm_types import ZERO_PFN, ZERO_TOKEN, Mm, Page, Pte, page_maybe_dma_pinned
+from .mm_types import (
+    PAGE_SIZE,
+    ZERO_PFN,
+    ZERO_TOKEN,
+    Mm,
+    Page,
+    Pte,
+    Subpage,
+    Vma,
+    page_mapcount,
+    page_maybe_dma_pinned,
+)
 from .swap import lru_add_drain, lru_cache_add
 from .swapfile import (
     add_to_swap_cache,
@@ -22,9 +35,24 @@ from .swapfile import (
 
 
 def handle_mm_fault(m: Machine, mm: Mm, addr: int, write: bool, unshare: bool = False) -> None:
-    """handle_pte_fault(): route a fault on addr to the handler for its PTE."""
+    """handle_mm_fault(): hugetlb_fault() for a hugetlb VMA; a PMD-mapped THP goes to
+    do_huge_pmd_wp_page() (which may fall back to the PTEs); else handle_pte_fault()
+    routes the fault on addr to the handler for its PTE."""
+    vma = mm.find_vma(addr)
+    if vma.hugetlb:
+        hugetlb_fault(m, mm, vma, addr, write, unshare)
+        return
+    hit = mm.pmd_at(addr) if mm.pmds else None
+    if hit is not None:
+        start, pmd = hit
+        if not ((write and not pmd.write) or unshare):
+            return
+        if do_huge_pmd_wp_page(m, mm, start, unshare):
+            return
     pte = mm.ptes.get(addr)
-    if pte is None:
+    if pte is None and not vma.plain and (vma.thp or vma.file):
+        do_fault_large_or_file(m, mm, vma, addr, write)
+    elif pte is None:
         do_anonymous_page(m, mm, addr, write)
     elif not pte.present:
         do_swap_page(m, mm, addr, pte, write)
@@ -62,6 +90,65 @@ def do_anonymous_page(m: Machine, mm: Mm, addr: int, write: bool) -> None:
     )
 
 
+def folio_block(m: Machine, mm: Mm, vma: Vma, addr: int) -> int | None:
+    """The naturally aligned block of 2**vma.thp pages around addr, if a THP of that
+    order fits there: inside the VMA and not mapped at all yet."""
+    size = PAGE_SIZE << vma.thp
+    start = addr - (addr % size)
+    if start < vma.start or start + size > vma.end:
+        return None
+    if any(start + i * PAGE_SIZE in mm.ptes for i in range(1 << vma.thp)):
+        return None
+    return start
+
+
+def do_fault_large_or_file(m: Machine, mm: Mm, vma: Vma, addr: int, write: bool) -> None:
+    """The first fault on addr in a THP VMA or a file mapping.
+
+    THP (MADV_HUGEPAGE with the VMA's size enabled): a PMD-sized block goes to
+    do_huge_pmd_anonymous_page(); a smaller order (multi-size THP, cow.c tests them
+    since c0f79103322c) is allocated on a write fault by do_anonymous_page() and mapped
+    by PTEs, all writable and PageAnonExclusive. Where no block fits, a base page.
+    A file mapping: do_read_fault() maps the page cache page (read-only in a private
+    mapping); a write fault on a private one is do_cow_fault(): a private anon copy.
+    """
+    if vma.file is not None:
+        do_file_fault(m, mm, vma, addr, write)
+        return
+    start = folio_block(m, mm, vma, addr)
+    if start is None:
+        do_anonymous_page(m, mm, addr, write)
+    elif vma.thp == m.pmd_order:
+        do_huge_pmd_anonymous_page(m, mm, start, write)
+    elif not write:
+        do_anonymous_page(m, mm, addr, write)
+    else:
+        folio = m.alloc_folio(vma.thp)
+        set_exclusive(m, folio, True)
+        for sub in folio.pages:
+            map_page(mm, start + sub.index * PAGE_SIZE, sub, write=vma.write)
+        m.note(
+            f"do_anonymous_page({mm.owner}, {addr:#x}): write fault -> new zeroed folio pfn "
+            f"{folio.pfn} ({folio.nr} pages), each mapped writable by a PTE"
+            + (", PageAnonExclusive" if m.policy.anon_exclusive else "")
+        )
+
+
+def do_file_fault(m: Machine, mm: Mm, vma: Vma, addr: int, write: bool) -> None:
+    """do_read_fault() / do_cow_fault() / do_shared_fault() on a file page."""
+    page = m.pages[m.files[vma.file][vma.pgoff + (addr - vma.start) // PAGE_SIZE]]
+    where = f"do_fault({mm.owner}, {addr:#x})"
+    if vma.shared or not write:
+        map_page(mm, addr, page, write=vma.shared and vma.write)
+        m.note(f"{where}: map page cache pfn {page.pfn} of {vma.file} read-only")
+        return
+    new = m.alloc_page(page.data)
+    new.anon_exclusive = m.policy.anon_exclusive
+    map_page(mm, addr, new, write=vma.write)
+    lru_cache_add(m, new)
+    m.note(f"{where}: do_cow_fault(): copy page cache pfn {page.pfn} into new pfn {new.pfn}")
+
+
 def page_count_test(m: Machine, page: Page) -> tuple[bool, str]:
     """do_wp_page() anon branch of 09854ba94c6a "mm: do_wp_page() simplification" (5.9-rc4).
 
@@ -70,8 +157,8 @@ def page_count_test(m: Machine, page: Page) -> tuple[bool, str]:
     """
     if page.refcount != 1:
         return False, f"page_count()={page.refcount} != 1 -> copy"
-    if page.mapcount != 1:
-        return False, f"page_mapcount()={page.mapcount} != 1 -> copy"
+    if page_mapcount(page) != 1:
+        return False, f"page_mapcount()={page_mapcount(page)} != 1 -> copy"
     return True, "page_count()=1 and page_mapcount()=1 -> reuse"
 
 
@@ -83,6 +170,8 @@ def wp_can_reuse_anon_folio(m: Machine, page: Page) -> tuple[bool, str]:
     (this CPU's batch only); refcount > 1 + swapcache -> copy; free the swap cache if no
     swap PTE needs it; reuse only if page_count() is now 1.
     """
+    if page.folio is not None and m.policy.since("large_last_page"):
+        return wp_can_reuse_large_anon_folio(m, page)
     count = m.fn("folio_ref_count")
     if page.refcount > 3:
         return False, f"{count}={page.refcount} > 3 -> copy"
@@ -106,6 +195,39 @@ def wp_can_reuse_anon_folio(m: Machine, page: Page) -> tuple[bool, str]:
     return True, ", ".join(why + [f"{count}=1 -> reuse"])
 
 
+def wp_can_reuse_large_anon_folio(m: Machine, page: Subpage) -> tuple[bool, str]:
+    """A large folio's subpage that is not PageAnonExclusive, since 6.10.
+
+    781a3ca5c345 (6.10): never reuse a subpage of a large folio, not even the last one
+    mapped. 6.15 (1da190f4d0a6, on the MM owner tracking of 6af8cb80d3a9):
+    __wp_can_reuse_large_anon_folio() reuses when more than one page is mapped, every
+    reference is a mapping (folio_large_mapcount() == folio_ref_count()) and all the
+    mappings are in this MM. The model knows exactly which MMs map the folio; the kernel
+    keeps two MM ids and a "maybe mapped shared" bit, exact while at most two MMs map it.
+    """
+    folio = page.folio
+    if not m.policy.since("large_reuse"):
+        return False, f"{m.fn('folio_test_large')} -> copy (781a3ca5c345)"
+    where = "__wp_can_reuse_large_anon_folio()"
+    mapcount = folio.large_mapcount
+    if mapcount <= 1:
+        return False, f"{where}: folio_large_mapcount()={mapcount} <= 1 -> copy"
+    owners = {
+        mm.owner
+        for mm in m.live_mms()
+        for pte in (*mm.ptes.values(), *mm.pmds.values())
+        if pte.pfn is not None and folio.pfn <= pte.pfn < folio.pfn + folio.nr
+    }
+    if len(owners) > 1:
+        return False, f"{where}: mapped by {len(owners)} MMs -> copy"
+    if mapcount != folio.refcount:
+        return False, (
+            f"{where}: folio_large_mapcount()={mapcount} != "
+            f"{m.fn('folio_ref_count')}={folio.refcount} -> copy"
+        )
+    return True, f"{where}: all {mapcount} references are this MM's mappings -> reuse"
+
+
 REUSE_TESTS = {
     "mapcount": reuse_swap_page,
     "page_count": page_count_test,
@@ -124,6 +246,12 @@ def do_wp_page(m: Machine, mm: Mm, addr: int, pte: Pte, unshare: bool = False) -
     if page.zero:
         m.note(f"{where}: the zero page is never reused -> wp_page_copy")
         wp_page_copy(m, mm, addr, pte, page, unshare)
+        return
+    if not page.anon:
+        verdict = m.decide(mm, addr, page, False, unshare)
+        new = wp_page_copy(m, mm, addr, pte, page, unshare)
+        m.note(f"{where}: page cache page of {page.mapping} -> wp_page_copy (new pfn {new.pfn})")
+        m.note(verdict)
         return
     if m.policy.anon_exclusive and page.anon_exclusive:
         reuse, why = True, "PageAnonExclusive -> reuse"
@@ -251,6 +379,11 @@ def copy_present_pte_check(m: Machine, parent: Mm, child: Mm, addr: int) -> bool
     if page.zero:
         child.ptes[addr] = Pte(pfn=ZERO_PFN)
         m.note(f"{where}: zero page, mapped read-only in both")
+        return True
+    if not page.anon:
+        pte.write = False
+        map_page(child, addr, page, write=False)
+        m.note(f"{where}: page cache page of {page.mapping}, shared read-only")
         return True
     if not m.policy.fork_copies_pinned:
         why = "no early copy at fork in this era (before 70e806e4e645)"

@@ -58,6 +58,20 @@ class Oracle:
     def fork(self, parent: Mm, child: Mm) -> None:
         self.logical[child.owner] = dict(self.logical[parent.owner])
         self.history[child.owner] = {a: set(h) for a, h in self.history[parent.owner].items()}
+        if any(v.dontfork for v in parent.vmas):  # MADV_DONTFORK ranges are not inherited
+            self.munmap(child, [a for a in self.logical[child.owner] if not child.find_vma(a)])
+
+    def dontneed(self, mm: Mm, addrs: list[int]) -> None:
+        """MADV_DONTNEED: private memory reads zeroes (the file's data, for a file) again."""
+        for addr in addrs:
+            self.write(mm, addr, ZERO_TOKEN)
+
+    def mremap(self, mm: Mm, addrs: list[int], new: int) -> None:
+        """The memory moves with its mapping."""
+        logical, history = self.logical[mm.owner], self.history[mm.owner]
+        for addr in addrs:
+            logical[addr - addrs[0] + new] = logical.pop(addr)
+            history[addr - addrs[0] + new] = history.pop(addr)
 
     def write(self, mm: Mm, addr: int, token: Token) -> None:
         self.logical[mm.owner][addr] = token
@@ -104,22 +118,30 @@ class Oracle:
             )
 
     # -- COW classification -----------------------------------------------------------
-    def classify(self, mm: Mm, addr: int, page: Page, reuse: bool) -> tuple[str, list[str]]:
+    def classify(
+        self, mm: Mm, addr: int, page: Page, reuse: bool, whole: bool = False
+    ) -> tuple[str, list[str]]:
         """Reuse, or needed / unneeded / wrong copy, or a missed copy (a leaking reuse).
 
-        Foreign users of the page are other processes' PTEs and swap PTEs, and pipes,
-        refs and pins taken by another process. Our own pin makes a copy wrong.
+        Foreign users of the page are other processes' PTEs, PMDs and swap PTEs, and
+        pipes, refs and pins taken by another process. Our own pin makes a copy wrong.
+        With whole, the decision is about every subpage of the page's folio (a PMD-mapped
+        THP or a hugetlb folio), and addr is where mm's entry for it starts.
         """
         pfn, swapcache = page.pfn, page.swapcache
+        pfns = {s.pfn for s in page.folio.pages} if whole else {pfn}
         foreign, own_pin = [], False
         for q in self.m.live_mms():
             for a, pte in q.ptes.items():
                 if q is mm and a == addr:
                     continue
-                if pte.pfn == pfn or (pte.swap is not None and pte.swap == swapcache):
+                if pte.pfn in pfns or (pte.swap is not None and pte.swap == swapcache):
                     foreign.append(f"{q.owner}'s PTE")
+            for a, pmd in q.pmds.items():
+                if (q is not mm or a != addr) and pmd.pfn <= pfn < pmd.pfn + pmd.nr:
+                    foreign.append(f"{q.owner}'s PMD")
         for h in self.m.live_holders():
-            if h.pfn != pfn:
+            if h.pfn not in pfns:
                 continue
             if h.mm is mm and h.pin:
                 own_pin = True
@@ -140,7 +162,7 @@ class Oracle:
                 continue  # only long-term R/O pins of the zero page are reliable (6.2)
             if h.in_flight:
                 continue  # GUP-fast has not returned it yet; its re-check may still back off
-            pte = h.mm.ptes.get(h.addr)
+            pte = h.mm.entry(h.addr)
             if pte is None:
                 continue  # unmapped: the pin no longer aliases process memory
             cached = pte.swap is not None and self.m.swap.slots[pte.swap].cache == h.pfn
@@ -164,7 +186,7 @@ class Oracle:
 def accounting_problems(m: Machine) -> list[str]:
     """Every way the counters disagree with the holders (empty when consistent)."""
     problems = []
-    maps, swaprefs, gets, pins = Counter(), Counter(), Counter(), Counter()
+    maps, swaprefs, gets, pins, pmds = Counter(), Counter(), Counter(), Counter(), Counter()
     for q in m.live_mms():
         for addr, pte in q.ptes.items():
             if not pte.present:
@@ -181,6 +203,16 @@ def accounting_problems(m: Machine) -> list[str]:
                 problems.append(
                     f"{q.owner} {addr:#x}: writable PTE to non-exclusive pfn {page.pfn}"
                 )
+        for addr, pmd in q.pmds.items():
+            page = m.pages.get(pmd.pfn)
+            if page is None or page.folio is None or page.folio.nr != pmd.nr:
+                problems.append(f"{q.owner} {addr:#x}: PMD to pfn {pmd.pfn}, not a folio")
+                continue
+            pmds[pmd.pfn] += 1
+            if pmd.write and (
+                page.zero or (m.policy.anon_exclusive and page.anon and not page.anon_exclusive)
+            ):
+                problems.append(f"{q.owner} {addr:#x}: writable PMD to non-exclusive folio")
     for h in m.live_holders():
         if h.pfn is None:
             continue
@@ -188,8 +220,14 @@ def accounting_problems(m: Machine) -> list[str]:
             problems.append(f"{h.name} holds freed pfn {h.pfn}")
         (pins if h.pin else gets)[h.pfn] += 1
     batch = set(m.lru_batch)
+    folios = {}
     for pfn, page in m.pages.items():
         if page.zero:
+            continue
+        if page.folio is not None:
+            folios[page.folio.pfn] = page.folio
+            if page.mapcount != maps[pfn]:
+                problems.append(f"pfn {pfn}: mapcount {page.mapcount}, PTEs {maps[pfn]}")
             continue
         expected = (
             maps[pfn]
@@ -197,6 +235,7 @@ def accounting_problems(m: Machine) -> list[str]:
             + GUP_PIN_COUNTING_BIAS * pins[pfn]
             + (page.swapcache is not None)
             + (pfn in batch)
+            + (page.mapping is not None)
         )
         if page.refcount != expected or expected == 0:
             problems.append(
@@ -212,6 +251,24 @@ def accounting_problems(m: Machine) -> list[str]:
             problems.append(f"pfn {pfn}: PageLRU {page.lru} but in LRU batch {pfn in batch}")
         if page.swapcache is not None and m.swap.slots.get(page.swapcache, None) is None:
             problems.append(f"pfn {pfn}: swap cache slot {page.swapcache} does not exist")
+    for head, folio in folios.items():
+        subs = [s.pfn for s in folio.pages]
+        npins = sum(pins[p] for p in subs)
+        expected = (
+            sum(maps[p] + gets[p] for p in subs) + npins + pmds[head] + (folio.mapping is not None)
+        )
+        if folio.refcount != expected or expected == 0:
+            problems.append(
+                f"folio {head}: refcount {folio.refcount}, holders add up to {expected} "
+                f"(PTE maps {sum(maps[p] for p in subs)}, PMD maps {pmds[head]}, gets "
+                f"{sum(gets[p] for p in subs)}, pins {npins})"
+            )
+        if folio.entire_mapcount != pmds[head]:
+            problems.append(
+                f"folio {head}: entire mapcount {folio.entire_mapcount}, PMDs {pmds[head]}"
+            )
+        if folio.pincount != npins:
+            problems.append(f"folio {head}: pincount {folio.pincount}, pins {npins}")
     for slot, s in m.swap.slots.items():
         if s.count != swaprefs[slot]:
             problems.append(f"slot {slot}: swap count {s.count}, swap PTEs {swaprefs[slot]}")

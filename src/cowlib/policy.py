@@ -237,6 +237,10 @@ class Policy:
             f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("name", "era")
         }
 
+    def since(self, change: str) -> bool:
+        """Has this policy's release the behaviour CHANGES[change] describes?"""
+        return version_key(self.era) >= version_key(CHANGES[change].since)
+
     def choice(self, switch: str) -> Choice:
         """What this policy's value of switch stands for."""
         return SWITCHES[switch].values[getattr(self, switch)]
@@ -316,6 +320,68 @@ ERAS: dict[str, str] = {
     "linux-6.x": "PageAnonExclusive and reliable R/O pins (its explanations use 6.18's names)",
 }
 """What each preset stands for, in one line (the version map shows it)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """A large-folio or hugetlb behaviour that arrived in one release.
+
+    These are not switches: no rule turns them off, and every preset has the behaviour
+    its release had (Policy.since()). A reader who wants another release's behaviour sets
+    the era: PRESETS["linux-6.x"].replace(era="v6.14").
+    """
+
+    behaviour: str
+    since: str  # the first tag with it
+    commits: tuple[str, ...] = ()
+    functions: tuple[str, ...] = ()
+    before: str = ""  # what the kernel did until then
+
+
+CHANGES: dict[str, Change] = {
+    "thp_page_count": Change(
+        "do_huge_pmd_wp_page() reuses a PMD-mapped THP only when folio_ref_count() is 1 "
+        "(PageAnonExclusive first where the era has it); otherwise it splits the PMD and "
+        "do_wp_page() handles the one subpage",
+        "v5.18-rc1",
+        (),
+        ("do_huge_pmd_wp_page()",),
+        "reuse_swap_page(): the largest subpage mapcount plus the PMD mappings plus the "
+        "swap count <= 1 reuses the whole THP; page_count() is not consulted",
+    ),
+    "large_last_page": Change(
+        "a subpage of a large folio that is not PageAnonExclusive is always copied, even "
+        "when it is the folio's last mapped page",
+        "v6.10-rc1",
+        ("781a3ca5c345",),
+        ("wp_can_reuse_anon_folio()",),
+        "the small-page test: a large folio with one mapped subpage and no other "
+        "reference is reused whole",
+    ),
+    "large_reuse": Change(
+        "wp_can_reuse_anon_folio() reuses a PTE-mapped large folio when every reference "
+        "is a mapping and all mappings are in this MM (MM owner tracking)",
+        "v6.15-rc1",
+        ("6af8cb80d3a9", "1da190f4d0a6"),
+        ("wp_can_reuse_anon_folio()", "__wp_can_reuse_large_anon_folio()"),
+        "copy (a spurious COW whenever the folio was exclusive after all)",
+    ),
+    "hugetlb_fork_copies_pinned": Change(
+        "copy_hugetlb_page_range() gives the child its own copy of a maybe-pinned hugetlb page",
+        "v5.12-rc3",
+        ("4eae4efa2c29",),
+        ("copy_hugetlb_page_range()",),
+        "fork shares every private hugetlb page, pinned or not",
+    ),
+    "madv_collapse": Change(
+        "madvise(MADV_COLLAPSE) collapses a range into a PMD-mapped THP at once",
+        "v6.1-rc1",
+        ("7d8faaf15545",),
+        ("madvise_collapse()",),
+        "MADV_COLLAPSE does not exist: madvise() fails with EINVAL",
+    ),
+}
+"""Large-folio and hugetlb behaviour by release (the version map lists it)."""
 
 
 def get_policy(policy: str | Policy | None) -> Policy:

@@ -8,7 +8,7 @@ mapcount rule of the era before page_count (c475a8ab625d, 2005, until 5.17).
 from __future__ import annotations
 
 from .machine import Machine, SwapSlot
-from .mm_types import Page
+from .mm_types import Page, page_mapcount
 
 
 def get_swap_page(m: Machine, page: Page) -> int:
@@ -91,8 +91,9 @@ def reuse_swap_page(m: Machine, page: Page) -> tuple[bool, str]:
     pin's reference is invisible to this test.
     """
     swapcount = m.swap.slots[page.swapcache].count if page.swapcache is not None else 0
-    count = page.mapcount + swapcount
-    why = f"reuse_swap_page(): mapcount {page.mapcount} + swapcount {swapcount} = {count}"
+    mapcount = page_mapcount(page)  # of a THP's subpage: its PTEs plus the PMD mappings
+    count = mapcount + swapcount
+    why = f"reuse_swap_page(): mapcount {mapcount} + swapcount {swapcount} = {count}"
     if count > 1:
         return False, why + " > 1 -> copy"
     if count == 1 and page.swapcache is not None:

@@ -43,6 +43,7 @@ class ProcView:
     write_protect_seq: int
     vmas: tuple[tuple[int, int, bool], ...]
     ptes: tuple[PteView, ...]
+    pmds: tuple[tuple[int, int, int, bool], ...] = ()  # (addr, head pfn, pages, writable)
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,17 @@ class PageView:
     lru: bool
     lru_batch: bool
     zero: bool = False
+    folio: int | None = None  # head pfn of the large folio this page belongs to
+    order: int = 0  # the folio's order
+    index: int = 0  # the page's index in its folio
+    entire_mapcount: int = 0  # PMD (or hugetlb) mappings of the folio
+    kind: str = "anon"  # "anon", "file" (page cache), "hugetlb", "hugetlb-file", "huge-zero"
 
     @property
     def maybe_pinned(self) -> bool:
-        """page_maybe_dma_pinned() of the snapshot."""
+        """page_maybe_dma_pinned() of the snapshot (exact for a large folio)."""
+        if self.folio is not None:
+            return self.pincount > 0
         return self.refcount >= GUP_PIN_COUNTING_BIAS
 
 
