@@ -88,6 +88,26 @@ _PR_5_19 = "<20220525114208.223f45e4b361d99b83be0c52@linux-foundation.org>"
 _PRBOT_5_19 = "<165360268220.24340.4739282118223603966.pr-tracker-bot@kernel.org>"
 _MM_STABLE_20220510 = "<165215247165.7297.907362393104138073@gitolite.kernel.org>"
 _PR_6_2 = "<20221213142614.525a9240506119abc3cef6b6@linux-foundation.org>"
+_PRBOT_6_2 = "pr-tracker-bot reply of 14 Dec 2022 (merged into torvalds/linux.git)"
+# A push of SeongJae Park's tree carrying mm-stable (1 Dec 2022): the two cow.c commits sit
+# directly before 8d6a0ac09a16, 84209e87c696 and b40656aa7d55 in one revlist.
+_MM_STABLE_20221201 = (
+    "<166991603082.18116.8992824735616600009@gitolite.kernel.org> (revlist: '7aca5ca15493 ... "
+    "f8664f3c4a08f799122e8f0a8093056a7b3fbc8d ... 97713a3abe338bb6c968e77264edbb68eb8d932a ...', "
+    "then 8d6a0ac09a16, 84209e87c696, b40656aa7d55)"
+)
+_PR_6_15 = (
+    "<20250330165732.f4c1493615375623f67e38eb@linux-foundation.org> ('[GIT PULL] MM updates for "
+    "6.15-rc1', shortlog: 'David Hildenbrand (42): ... mm/rmap: basic MM owner tracking for "
+    "large folios (!hugetlb) / mm: Copy-on-Write (COW) reuse support for PTE-mapped THP')"
+)
+_PRBOT_6_15 = "pr-tracker-bot reply of 1 Apr 2025 (merged into torvalds/linux.git)"
+_MM_STABLE_20250318 = (
+    "<174227913492.3724833.12733303881004216334@gitolite.kernel.org> (akpm/mm mm-stable push of "
+    "18 Mar 2025: '6af8cb80d3a9a6bbd521d8a7c949b4eafb7dba5d mm/rmap: basic MM owner tracking "
+    "...', '1da190f4d0a604ac919e63731441201bd08ef4ac mm: Copy-on-Write (COW) reuse support for "
+    "PTE-mapped THP')"
+)
 
 
 def _join(*sources: str) -> str:
@@ -198,7 +218,9 @@ _COMMITS: tuple[Commit, ...] = (
         "page_maybe_dma_pinned() can tell a maybe-pinned page.",
         "Title read in Fixes: tags and the patch series (John Hubbard, v6 Feb 2020). It "
         "was in mainline by 24 Apr 2020 (a bisect), but whether it arrived in the 5.7 "
-        "merge window or in an rc was not read.",
+        "merge window or in an rc was not read. Rechecked Dec 2026: the corpora give the id only "
+        "in Fixes: tags, a bisect and a stable dependency list; no merge-window linux-next push or"
+        " pull with it was found.",
     ),
     Commit(
         "17839856fd58",
@@ -617,7 +639,9 @@ _COMMITS: tuple[Commit, ...] = (
         "wp_can_reuse_anon_folio().",
         "Title, author and v6.7-rc1 read in the 'MM updates for 6.7-rc1' pull request. The "
         "id was read only in akpm/mm revlists of Oct 2023; that it is the mainline hash "
-        "was not confirmed by a Fixes: tag or a torvalds/linux push.",
+        "was not confirmed by a Fixes: tag or a torvalds/linux push. Rechecked Dec 2026: the four "
+        "push logs with the full id (17 Oct 2023 and later) are mm-everything/mm-unstable "
+        "revlists, which still carry '-fix' commits, so they do not settle it.",
     ),
     # Large folios, hugetlb and the COW selftest (issue 13; see the large-folio chapter).
     Commit(
@@ -667,19 +691,19 @@ _COMMITS: tuple[Commit, ...] = (
         id="7dad331be781",
         title="selftests/vm: anon_cow: hugetlb tests",
         author="David Hildenbrand",
-        tag="v6.1-rc1",
-        source=(
-            "commit text quoted by its author in reply to <ZivScN8-Uoi9eye8@x1n> (26 Apr 2024); "
-            "mm pushes listing it with f4b5fd6946e2 'selftests/vm: anon_cow: THP tests'"
+        tag="v6.2-rc1",
+        source=_join(
+            _PR_6_2 + " (shortlog: 'David Hildenbrand (46): ... selftests/vm: anon_cow: hugetlb "
+            "tests')",
+            _PRBOT_6_2,
+            "'commit 7dad331be7816103eba8c12caeb88fbd3599c0b9 / Author: David Hildenbrand / Date: "
+            "Tue Sep 27 13:01:17 2022 +0200' with the commit text, quoted by its author in reply to"
+            " <ZivScN8-Uoi9eye8@x1n> (Apr 2024)",
         ),
-        verified=False,
+        verified=True,
         summary=(
             "Runs the anonymous COW cases on every hugetlb size and documents that the vmsplice()"
             " cases fail until vmsplice uses FOLL_PIN."
-        ),
-        note=(
-            "author date 27 Sep 2022 read; first tag inferred from the 6.1 merge window; no dated"
-            " rc shortlog or merge mail listing it was read"
         ),
     ),
     Commit(
@@ -702,15 +726,19 @@ _COMMITS: tuple[Commit, ...] = (
         title="selftests/vm: cow: basic COW tests for non-anonymous pages",
         author="David Hildenbrand",
         tag="v6.2-rc1",
-        source="Fixes: tag in Hao Ge's 2025 cow.c fix; cover letter of the 6.2 series",
-        verified=False,
+        source=_join(
+            _PR_6_2 + " (shortlog: 'David Hildenbrand (46): ... selftests/vm: cow: basic COW tests "
+            "for non-anonymous pages')",
+            _PRBOT_6_2,
+            "Fixes: f8664f3c4a08 in Hao Ge's cow.c fix (2025); Anshuman Khandual's review "
+            "naming 'f8664f3c4a08f799 (\"selftests/vm: cow: basic COW tests for non-anonymous "
+            "pages\")'",
+            _MM_STABLE_20221201,
+        ),
+        verified=True,
         summary=(
             "Adds cow.c's non-anonymous group (shared zeropage, memfd, tmpfile, huge zeropage, "
             "memfd hugetlb) with 'Basic COW'."
-        ),
-        note=(
-            "first tag inferred from the series; no dated rc shortlog or merge mail listing it "
-            "was read"
         ),
     ),
     Commit(
@@ -718,14 +746,15 @@ _COMMITS: tuple[Commit, ...] = (
         title="selftests/vm: cow: R/O long-term pinning reliability tests for non-anon pages",
         author="David Hildenbrand",
         tag="v6.2-rc1",
-        source="mm push listing it after f8664f3c4a08 (same series)",
-        verified=False,
+        source=_join(
+            _PR_6_2 + " (shortlog: 'selftests/vm: cow: R/O long-term pinning reliability tests "
+            "for non-an[on] pages', soft-wrapped in the quoted-printable mail)",
+            _PRBOT_6_2,
+            _MM_STABLE_20221201,
+        ),
+        verified=True,
         summary=(
             "Adds 'R/O longterm GUP pin' and 'R/O longterm GUP-fast pin' on the non-anon variants."
-        ),
-        note=(
-            "first tag inferred from the series; no dated rc shortlog or merge mail listing it "
-            "was read"
         ),
     ),
     Commit(
@@ -733,15 +762,23 @@ _COMMITS: tuple[Commit, ...] = (
         title="selftests/mm/cow: add tests for anonymous multi-size THP",
         author="Ryan Roberts",
         tag="v6.8-rc1",
-        source="mm pushes; commit list dated 2023-12-20",
+        source=_join(
+            "<20240108155039.fd2798712a2a93a108b710ce@linux-foundation.org> ('[GIT PULL] MM updates"
+            " for 6.8-rc1', shortlog: 'Ryan Roberts (12): ... selftests/mm/cow: add tests for "
+            "anonymous multi-size THP')",
+            "pr-tracker-bot reply of 9 Jan 2024 (merged into torvalds/linux.git)",
+            "akpm/mm push revlists of Dec 2023 with 'c0f79103322c322ea9342d52c2d81528b7b56232 "
+            "selftests/mm/cow: add tests for anonymous multi-size THP' after 12dc16b38463",
+        ),
         verified=False,
         summary=(
             "cow.c runs the six PTE-level THP variants for every THP size the kernel offers "
             "(hugepages-<size>kB), not only the PMD size."
         ),
         note=(
-            "first tag inferred from the 2023-12-20 commit date; no dated rc shortlog or merge "
-            "mail listing it was read"
+            "title, author and v6.8-rc1 read in the merged 6.8-rc1 MM pull; the full hash was read "
+            "only in mm branch push logs, not next to a mainline Fixes: tag or merge, so that it "
+            "is the mainline id is not established"
         ),
     ),
     Commit(
@@ -776,16 +813,27 @@ _COMMITS: tuple[Commit, ...] = (
         id="781a3ca5c345",
         title="mm: prohibit the last subpage from reusing the entire large folio",
         author="Barry Song",
-        tag="v6.10-rc1",
-        source="<20240308092721.144735-1-21cnbao@gmail.com> (v2); mm-stable pushes",
+        tag="v6.9-rc1",
+        source=_join(
+            "<20240308085653.124180-1-21cnbao@gmail.com> (the patch, 8 Mar 2024)",
+            "<20240313200532.34e4cff216acd3db8def4637@linux-foundation.org> ('[GIT PULL] MM "
+            "updates for 6.9-rc1', shortlog: 'Barry Song (N): ... mm: prohibit the last subpage "
+            "from reusing the entire large folio')",
+            "pr-tracker-bot reply of 15 Mar 2024 (merged into torvalds/linux.git)",
+            "<170995945318.13164.2070426984969518296@gitolite.kernel.org> (akpm/mm mm-unstable "
+            "push, 9 Mar 2024: '781a3ca5c345e4d8b54d3bdd7d3c7e983ab08381 mm: prohibit the last "
+            "subpage ...')",
+        ),
         verified=False,
         summary=(
             "wp_can_reuse_anon_folio() returns false for any large folio, so a write fault on a "
             "non-exclusive subpage of a large folio always copies."
         ),
         note=(
-            "first tag inferred from the posting date (Mar 2024) and the mm pull it is in; no "
-            "dated rc shortlog or merge mail listing it was read"
+            "title, author and v6.9-rc1 (not v6.10-rc1, as this record said before) read in the "
+            "merged 6.9-rc1 MM pull; the id was read only in an mm-unstable push of 9 Mar 2024, "
+            "whose hashes can change when patches move to mm-stable, and no Fixes: tag or "
+            "mainline listing with it was found, so it is not established as the mainline id"
         ),
     ),
     Commit(
@@ -793,15 +841,16 @@ _COMMITS: tuple[Commit, ...] = (
         title="mm/rmap: basic MM owner tracking for large folios (!hugetlb)",
         author="David Hildenbrand",
         tag="v6.15-rc1",
-        source="series v3 <20250303163014.1128035-1-david@redhat.com>; mm pushes",
-        verified=False,
+        source=_join(
+            "series v3 <20250303163014.1128035-1-david@redhat.com>",
+            _PR_6_15,
+            _PRBOT_6_15,
+            _MM_STABLE_20250318,
+        ),
+        verified=True,
         summary=(
             "Large folios remember up to two owning MMs and whether they may be mapped shared "
             "(CONFIG_MM_ID)."
-        ),
-        note=(
-            "first tag inferred from the series date (Mar 2025); no dated rc shortlog or merge "
-            "mail listing it was read"
         ),
     ),
     Commit(
@@ -809,19 +858,19 @@ _COMMITS: tuple[Commit, ...] = (
         title="mm: Copy-on-Write (COW) reuse support for PTE-mapped THP",
         author="David Hildenbrand",
         tag="v6.15-rc1",
-        source=(
-            "<20250303163014.1128035-14-david@redhat.com> (v3 13/20); Fixes: tags in later fixes "
-            "by Kairui Song and David Hildenbrand"
+        source=_join(
+            "<20250303163014.1128035-14-david@redhat.com> (v3 13/20)",
+            _PR_6_15,
+            _PRBOT_6_15,
+            _MM_STABLE_20250318,
+            'Fixes: 1da190f4d0a6 ("mm: Copy-on-Write (COW) reuse support for PTE-mapped THP") '
+            "in later fixes by Kairui Song and David Hildenbrand",
         ),
-        verified=False,
+        verified=True,
         summary=(
             "A write fault on a PTE-mapped large folio reuses it when it is mapped only by this "
             "MM and folio_large_mapcount() == folio_ref_count(); until then PTE-mapped THPs were "
             "never reused after fork."
-        ),
-        note=(
-            "first tag inferred from the series date (Mar 2025); 6.18 here has CONFIG_MM_ID=y; no"
-            " dated rc shortlog or merge mail listing it was read"
         ),
     ),
     # Renames the model's explanations follow (cowlib.kernel_names).
@@ -846,16 +895,20 @@ _COMMITS: tuple[Commit, ...] = (
         title="mm/gup: consistently name GUP-fast functions",
         author="David Hildenbrand",
         tag="v6.10-rc1",
-        source="<20240402125516.223131-2-david@redhat.com> (the patch, posted 2 Apr 2024)",
-        verified=False,
+        source=_join(
+            "<20240402125516.223131-2-david@redhat.com> (the patch, posted 2 Apr 2024)",
+            "<20240517192239.9285edd85f8ef893bb508a61@linux-foundation.org> ('[GIT PULL] MM "
+            "updates for 6.10-rc1', shortlog: '... mm/gup: consistently name GUP-fast functions')",
+            "pr-tracker-bot reply of 19 May 2024 (merged into torvalds/linux.git)",
+            "Christoph Hellwig on linux-mm (2024): 'It got renamed from "
+            'internal_get_user_pages_fast in commit 23babe1934d7 ("mm/gup: consistently name '
+            "GUP-fast functions\")'",
+        ),
+        verified=True,
         summary=(
             "Renames the lockless GUP-fast walk: lockless_pages_from_mm() -> gup_fast(), "
             "unpin_user_pages_lockless() -> gup_fast_unpin_user_pages(), gup_pte_range() -> "
             "gup_fast_pte_range()."
-        ),
-        note=(
-            "the tag is inferred from the posting date (the 6.10 merge window); the mainline "
-            "hash was not read next to a dated shortlog"
         ),
     ),
 )
