@@ -28,7 +28,7 @@ KINDS = (
 
 def printed(preset: str) -> dict[str, str]:
     found = {}
-    for case, variant, body in selftest.instances(gup_test=True):
+    for _case, variant, body in selftest.instances(gup_test=True):
         if variant not in KINDS:
             continue
         k = Kernel(preset, pmd_order=selftest.MODEL_PMD_ORDER)

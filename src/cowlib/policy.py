@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from .errors import BadArgument, UnknownPreset
 from . import history
+from .errors import BadArgument, UnknownPreset
 from .kernel_names import version_key
 
 
