@@ -4,11 +4,11 @@ arrows to the subpage they map, a compact text view; order-0 pictures as before.
 import xml.etree.ElementTree as ET
 
 from cowlib import Kernel
+from cowlib.view.changes import diff
 from cowlib.view.folios import MAX_STRIP, STRIP
 from cowlib.view.layout import CHAR, MIN_WIDTH, PAD, layout
 from cowlib.view.player import Player
 from cowlib.view.svg import box_lines, render_svg
-from cowlib.view.changes import diff
 from cowlib.view.text import render_step
 
 SVG = "{http://www.w3.org/2000/svg}"
