@@ -100,3 +100,19 @@ def test_players_step_large_folios():
     )
     html = player.html()
     assert "folio pfn 1" in html and "PTEs" in html
+
+
+def test_a_swapped_out_folio_is_one_run_of_slots():
+    k = Kernel("linux-6.x", pmd_order=4)
+    p = k.spawn("P")
+    a = p.mmap(16, thp=4)
+    p.memset(a, 16, "X")
+    k.pageout(p, a, 16)
+    step, prev = k.trace[-1], k.trace[-2]
+    found = boxes(step, prev)
+    slots = [key for key in found if key[0] == "slot"]
+    assert slots == [("slot", 0)]
+    assert [ln.text for ln in found["slot", 0].lines][0] == "swap slots 0-15"
+    assert [ln.text for ln in found["pte", "P", a].lines][1:] == ["slots 0-15", "16 swap PTEs"]
+    root = ET.fromstring(render_svg(step, prev))
+    assert float(root.get("width")) <= MIN_WIDTH

@@ -22,6 +22,7 @@ from .parts import Line, pte_lines, shown
 STRIP = 16  # subpages per strip row
 MAX_STRIP = 64  # larger folios show runs instead of a strip
 NBSP = "\u00a0"
+SLOT_RUN = 4  # more consecutive swap slots than this are one box
 LONG_VMA = 8  # a VMA longer than this shows runs of empty addresses as one cell
 KINDS = {
     "anon": "THP",
@@ -42,10 +43,27 @@ class Where:
                 self.folios.setdefault(pg.folio, []).append(pg)
                 self.head[pg.pfn] = pg.folio
         self.index = {pg.pfn: pg.index for pages in self.folios.values() for pg in pages}
+        # runs of more than SLOT_RUN consecutive swap slots no page caches (a swapped-out
+        # large folio) are one box, keyed by the first slot
+        self.slot_runs: dict[int, list] = {}
+        self.slot_first: dict[int, int] = {}
+        lone = [s for s in snap.swap if s.cache is None]
+        run: list = []
+        for s in [*lone, None]:
+            if s is not None and run and s.slot == run[-1].slot + 1:
+                run.append(s)
+                continue
+            if len(run) > SLOT_RUN:
+                self.slot_runs[run[0].slot] = run
+                self.slot_first.update({r.slot: run[0].slot for r in run})
+            run = [s] if s is not None else []
 
     def key(self, pfn: int) -> tuple:
         head = self.head.get(pfn)
         return ("page", pfn) if head is None else ("folio", head)
+
+    def slot_key(self, slot: int) -> tuple:
+        return ("slot", self.slot_first.get(slot, slot))
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,7 @@ class Cell:
     pmd: tuple[int, int, int, bool] | None = None  # (addr, head pfn, pages, writable)
     first: int | None = None  # a run of PTEs: the first subpage's pfn
     write: bool = False
+    slot: int | None = None  # a run of swap PTEs: the first slot
 
     @property
     def last(self) -> int:
@@ -91,7 +110,16 @@ def cells(p: ProcView, where: Where) -> list[Cell]:
         prev = out[-1] if out and out[-1].last + PAGE_SIZE == a and out[-1].pmd is None else None
         prev = None if a in starts else prev
         run = _run_start(prev, where)
+        swap = _swap_start(prev, where)
         if (
+            swap is not None
+            and pte is not None
+            and pte.kind == "swap"
+            and pte.target == swap + prev.n
+            and where.slot_first.get(pte.target) == where.slot_first[swap]
+        ):
+            out[-1] = Cell(prev.addr, prev.n + 1, slot=swap)
+        elif (
             run is not None
             and pte is not None
             and pte.kind == "present"
@@ -111,6 +139,18 @@ def cells(p: ProcView, where: Where) -> list[Cell]:
         else:
             out.append(Cell(a, 1, pte, write=pte.write if pte else False))
     return out
+
+
+def _swap_start(prev: Cell | None, where: Where) -> int | None:
+    """The first slot of a run of swap PTEs that prev is (or starts), if any."""
+    if prev is None:
+        return None
+    if prev.slot is not None:
+        return prev.slot
+    pte = prev.pte
+    if pte is not None and pte.kind == "swap" and pte.target in where.slot_first:
+        return pte.target
+    return None
 
 
 def _run_start(prev: Cell | None, where: Where) -> int | None:
@@ -138,6 +178,12 @@ def cell_lines(cell: Cell, where: Where | None = None) -> list[Line]:
             Line(f"{cell.addr:#x}", "m"),
             Line(f"folio {cell.pmd[1]}", "t"),
             Line(f"{entry} {mode}"),
+        ]
+    if cell.slot is not None:
+        return [
+            Line(f"{cell.addr:#x}", "m"),
+            Line(f"slots {cell.slot}-{cell.slot + cell.n - 1}"),
+            Line(f"{cell.n} swap PTEs", "m"),
         ]
     if cell.first is not None:
         last = cell.first + cell.n - 1
@@ -214,3 +260,14 @@ def subpage_x(box_x: float, pad: float, char: float, index: int, nr: int, width:
         return box_x + width / 2
     col = index % STRIP
     return box_x + pad + (4 + col + col // 4 + 0.5) * char
+
+
+def slot_run_lines(slots: list) -> list[Line]:
+    """A run of swap slots (a swapped-out large folio): numbers, counts, values."""
+    counts = sorted({s.count for s in slots})
+    values = list(dict.fromkeys(s.value for s in slots))
+    return [
+        Line(f"swap slots {slots[0].slot}-{slots[-1].slot}", "t"),
+        Line("swap count " + "/".join(map(str, counts))),
+        Line("data " + ", ".join(shown(v) for v in values[:3]) + (" \u2026" if values[3:] else "")),
+    ]

@@ -208,9 +208,13 @@ class _Builder:
             if pg.folio is None or pg.index == 0
         ]
         in_units = {k for u in units for k in u}
-        return units + [
-            [("slot", s.slot)] for s in self.snap.swap if ("slot", s.slot) not in in_units
+        lone = [
+            [self.where.slot_key(s.slot)]
+            for s in self.snap.swap
+            if ("slot", s.slot) not in in_units
+            and self.where.slot_first.get(s.slot, s.slot) == s.slot
         ]
+        return units + lone
 
     def _kind_width(self, kind: str) -> float:
         return max([text_width(v) for k, v in self.lines.items() if k[0] == kind] + [0]) + 2 * PAD
@@ -224,7 +228,8 @@ class _Builder:
         xs = []
         for p in self.snap.procs:
             for pte in p.ptes:
-                dst = ("slot", pte.target) if pte.kind == "swap" else self.where.key(pte.target)
+                swap = pte.kind == "swap"
+                dst = self.where.slot_key(pte.target) if swap else self.where.key(pte.target)
                 if dst == key:
                     xs.append((self.boxes["pte", p.name, self.cell_of[p.name, pte.addr]].cx, 1.0))
             for addr, head, _, _ in p.pmds:
@@ -319,15 +324,19 @@ class _Builder:
                 cell = self.boxes["pte", p.name, c.addr]
                 if c.pmd is not None:
                     dst, target = ("folio", c.pmd[1]), None
+                elif c.slot is not None:
+                    dst, target = self.where.slot_key(c.slot), None
                 elif c.first is not None:
                     dst, target = self.where.key(c.first), c.first + c.n // 2
                 elif c.pte is not None:
                     pte = c.pte
-                    dst = ("slot", pte.target) if pte.kind == "swap" else self.where.key(pte.target)
+                    swap = pte.kind == "swap"
+                    dst = self.where.slot_key(pte.target) if swap else self.where.key(pte.target)
                     target = pte.target
                 else:
                     continue
-                kind = "swap" if c.pte and c.pte.kind == "swap" else "rw" if c.write else "ro"
+                swapped = c.slot is not None or (c.pte is not None and c.pte.kind == "swap")
+                kind = "swap" if swapped else "rw" if c.write else "ro"
                 downs.setdefault(dst, []).append((cell, kind, target))
         for dst, sources in downs.items():
             box = self.boxes.get(dst)

@@ -32,7 +32,7 @@ from .draw import (
     text_el,
     wrap,
 )
-from .folios import Where, cell_lines, cells, folio_lines
+from .folios import Where, cell_lines, cells, folio_lines, slot_run_lines
 from .layout import LINE, MARGIN, MIN_WIDTH, PAD, Arrow, Box, Key, Layout, layout
 from .parts import Line, holder_lines, page_lines, proc_lines, slot_lines
 from .text import render_step
@@ -70,7 +70,10 @@ def box_lines(step: Step, changes: Changes) -> dict[Key, list[Line]]:
     for head, pages in where.folios.items():
         lines["folio", head] = folio_lines(pages, changes)
     for s in snap.swap:
-        lines["slot", s.slot] = slot_lines(s)
+        if s.slot not in where.slot_first:
+            lines["slot", s.slot] = slot_lines(s)
+    for first, slots in where.slot_runs.items():
+        lines["slot", first] = slot_run_lines(slots)
     for h in snap.holders:
         lines["holder", h.name] = holder_lines(h)
     for v in step.violations:
