@@ -237,3 +237,13 @@ def test_cli_tap_and_json(capsys):
     data = json.loads(capsys.readouterr().out)
     assert set(data[0]) == {"case", "variant", "preset", "result", "why"}
     assert len(data) == 778 and data[0]["preset"] == "linux-6.x"
+
+
+def test_a_kernel_without_snapshots_keeps_the_explanations():
+    from cowlib import Kernel
+
+    k = Kernel("linux-6.x", snapshots=False)
+    p = k.spawn("P")
+    p.write(p.mmap(1), "X")
+    assert [s.snapshot for s in k.trace] == [None] * 3
+    assert "do_anonymous_page" in k.trace[-1].explain

@@ -28,7 +28,9 @@ class Kernel:
     """A simulated Linux kernel of one era: Kernel("linux-5.11") or Kernel(policy).
 
     With record=False (the explorer's mode) it keeps no trace and no explanations;
-    violations are still found and kept in k.violations.
+    violations are still found and kept in k.violations. With snapshots=False the trace
+    keeps every step's explanation but no snapshot (Step.snapshot is None: nothing to
+    draw), for batch runs such as cowlib selftest.
     """
 
     def __init__(
@@ -36,9 +38,11 @@ class Kernel:
         policy: str | Policy | None = None,
         record: bool = True,
         pmd_order: int = HPAGE_PMD_ORDER,
+        snapshots: bool = True,
     ) -> None:
         self.policy = get_policy(policy)
         self.record = record
+        self.snapshots = snapshots
         if check_order(pmd_order) < 2:
             raise BadArgument(f"pmd_order must be >= 2, not {pmd_order}")
         self.machine = Machine(self.policy, explain=record, pmd_order=pmd_order)
@@ -167,7 +171,7 @@ class Kernel:
                     op=op + (f" -> {shown}" if shown else ""),
                     action=action,
                     explain="\n".join(m.notes),
-                    snapshot=self.snapshot(),
+                    snapshot=self.snapshot() if self.snapshots else None,
                     violations=found,
                     decisions=tuple(m.decisions),
                     result=result if isinstance(result, str) else None,

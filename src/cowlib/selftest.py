@@ -359,7 +359,7 @@ NON_ANON_CASES = [
 
 # -- running ----------------------------------------------------------------------------
 def _instance(policy: Policy, case: str, variant: str, body: Callable[[Kernel], tuple]) -> Result:
-    k = Kernel(policy, pmd_order=MODEL_PMD_ORDER)
+    k = Kernel(policy, pmd_order=MODEL_PMD_ORDER, snapshots=False)
     try:
         ok, failure, xfail = body(k)
     except Skip as e:
