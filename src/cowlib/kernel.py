@@ -840,16 +840,16 @@ ADVICE = ("hugepage", "dontneed", "dontfork", "dofork", "pageout", "collapse")
 
 def _folio_page_view(pg) -> PageView:
     """The PageView of a subpage of a large folio, or of a page cache page."""
-    folio = pg.folio
-    kind = "file" if folio is None else folio.kind
+    f = pg.folio
+    if f is None:
+        return PageView(
+            pg.pfn, pg.value, pg.refcount, pg.mapcount, pg.pincount, pg.anon_exclusive,
+            pg.swapcache, pg.lru, False, False, None, 0, 0, 0, "file",
+        )  # fmt: skip
     return PageView(
-        pg.pfn, pg.value, pg.refcount, pg.mapcount, pg.pincount,
-        pg.anon_exclusive, pg.swapcache, pg.lru, False, pg.zero,
-        folio=None if folio is None else folio.pfn,
-        order=0 if folio is None else folio.order,
-        index=pg.index,
-        entire_mapcount=0 if folio is None else folio.entire_mapcount,
-        kind=kind,
+        pg.pfn, pg.data.value, f.refcount, pg.mapcount, f.pincount, pg.anon_exclusive,
+        None, True, False, f.kind == "huge-zero", f.pfn, f.order, pg.index,
+        f.entire_mapcount, f.kind,
     )  # fmt: skip
 
 
