@@ -381,7 +381,7 @@ CHANGES: dict[str, Change] = {
         "MADV_COLLAPSE does not exist: madvise() fails with EINVAL",
     ),
 }
-"""Large-folio and hugetlb behaviour by release (the version map lists it)."""
+"""Large-folio and hugetlb behaviour by release (cowlib.view.tables.change_table lists it)."""
 
 
 def get_policy(policy: str | Policy | None) -> Policy:

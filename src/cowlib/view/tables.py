@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from .. import history
 from ..kernel_names import version_key
 from ..lab.verdicts import Result
-from ..policy import ERAS, PRESETS, RULES, SWITCHES, Policy
+from ..policy import CHANGES, ERAS, PRESETS, RULES, SWITCHES, Policy
 from ..replay import Run, Source, policies, resolve, run
 from ..scenarios import Scenario
 from ..trace import PageView, Step
@@ -257,5 +257,25 @@ def rule_table() -> Table:
         [
             [key, rule.summary, ", ".join(f"`{k}={v}`" for k, v in rule.switches.items())]
             for key, rule in RULES.items()
+        ],
+    )
+
+
+def change_table() -> Table:
+    """The large-folio and hugetlb behaviours that are keyed by release (policy.CHANGES):
+    what the kernel does since, the commits with their first tags, and what it did before;
+    then which presets have each."""
+    return Table(
+        ["behaviour", "since", "commits", "before", "presets with it"],
+        [
+            [
+                c.behaviour,
+                c.since,
+                ", ".join(map(_tagged, c.commits)),
+                c.before,
+                ", ".join(n.removeprefix("linux-") for n, p in PRESETS.items() if p.since(key))
+                or "-",
+            ]
+            for key, c in CHANGES.items()
         ],
     )
