@@ -21,6 +21,9 @@ leak (the other process or a pipe sees a later write), a pin that no longer sees
 page (R/W or R/O pin not reliable), another mapping modified. cow.c marks the hugetlb
 vmsplice() cases XFAIL (4bf6a4ebc592): hugetlb still reuses by mapcount (cowlib.hugetlb).
 
+cow.c itself first shipped in 6.2 (the series of 7dad331be781); under older presets the
+table is the model's prediction of what those kernels would have reported.
+
 Skips are cow.c's own, where the model shares the reason: no MADV_COLLAPSE before 6.1,
 a THP that could not be populated, MADV_PAGEOUT that swapped nothing out. Under presets
 older than 6.8 the smaller THP sizes show that release's COW logic on a folio it could
