@@ -185,6 +185,7 @@ def test_cli_tap_and_json(capsys):
     out = capsys.readouterr().out
     assert out.startswith("TAP version 13") and "1..778" in out
     assert out.rstrip().endswith("error:0")
+    assert "# [INFO] Anonymous THP tests\n" in out and "\n# gup_test not available\n" in out
     assert main(["selftest", "--json", "-p", "6.x"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data[0]) == {"case", "variant", "preset", "result", "why"}

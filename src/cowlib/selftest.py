@@ -436,17 +436,29 @@ def totals(results: list[Result]) -> dict[str, int]:
     return {r: sum(x.result == r for x in results) for r in RESULTS}
 
 
+GROUPS = {
+    ANON_CASES[0][0]: "# [INFO] Anonymous memory tests in private mappings",
+    THP_CASES[0][0]: "# [INFO] Anonymous THP tests",
+    NON_ANON_CASES[0][0]: "# [RUN] Non-anonymous memory tests in private mappings",
+}
+"""The line cow.c prints before the first case of each group."""
+
+
 def tap(results: list[Result]) -> str:
-    """TAP as cow.c prints it (its [RUN] lines, one result per instance, the totals), with
-    the model's why as a diagnostic line before each result."""
+    """TAP as cow.c prints it (its headers and [RUN] lines, one result per instance, a
+    skip's reason, the totals), with the model's why as a "# model:" line."""
     lines = ["TAP version 13", f"# [INFO] model preset: {results[0].preset}" if results else ""]
     lines += [f"# [INFO] detected PMD size: {PMD_KB} KiB"]
     lines += [f"# [INFO] detected THP size: {kb} KiB" for kb in THP_KB]
     lines += [f"# [INFO] detected hugetlb page size: {kb} KiB" for kb in HUGETLB_KB]
     lines.append(f"1..{len(results)}")
+    seen = set()
     for n, r in enumerate(results, 1):
+        if r.case in GROUPS and r.case not in seen:
+            seen.add(r.case)
+            lines.append(GROUPS[r.case])
         lines.append(f"# [RUN] {r.name}")
-        lines.append(f"# model: {r.why}")
+        lines.append(f"# {r.why}" if r.result == "skip" else f"# model: {r.why}")
         lines.append(
             {
                 "pass": f"ok {n} {r.name}",
@@ -456,6 +468,11 @@ def tap(results: list[Result]) -> str:
             }[r.result]
         )
     t = totals(results)
+    if t["skip"]:
+        lines.append(
+            f"# {t['skip']} skipped test(s) detected. Consider enabling relevant config "
+            "options to improve coverage."
+        )
     lines.append(
         f"# Totals: pass:{t['pass']} fail:{t['fail']} xfail:{t['xfail']} xpass:0 "
         f"skip:{t['skip']} error:0"
