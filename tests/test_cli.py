@@ -121,3 +121,16 @@ def test_every_option_has_help_text():
         for action in sub[name]._actions:
             if action.dest != "help":
                 assert action.help, (name, action.dest)
+
+
+def test_a_reader_closing_the_pipe_early_is_not_an_error():
+    """`cowlib selftest | head -1`: no traceback, exit status 0 (its TAP is over 64 KB)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cowlib.cli", "selftest"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout.readline().startswith(b"TAP version")
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0
+    assert b"Traceback" not in proc.stderr.read()

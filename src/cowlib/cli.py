@@ -7,6 +7,7 @@ on standard output (a run is computed whole before anything is printed).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -241,6 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CowError as e:
         print(f"cowlib {args.cmd}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader closed the pipe (cowlib selftest | head): not an error of ours.
+        # Point stdout at devnull so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
