@@ -39,18 +39,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import pickle
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import groupby, permutations, product
+from multiprocessing import get_context
+from typing import Any
 
-from .actions import apply, run_actions
+from .actions import perform, run_actions
 from .errors import BadArgument, CowError
+from .grammar import Action, parse
 from .kernel import Kernel, Process
-from .mm_types import PAGE_SIZE, ZERO_PFN, ZERO_TOKEN, Token
+from .machine import Holder
+from .mm_types import PAGE_SIZE, ZERO_PFN, ZERO_TOKEN, Mm, Token
 from .moves import OPS, RACE_OPS, RACE_UNIVERSE, TABLE_OPS, UNIVERSE, Universe, moves
 from .policy import NEWEST, PRESETS, RULES, Policy, get_policy
 from .trace import VIOLATION_KINDS
@@ -97,6 +101,20 @@ class SearchResult:
     new_states: tuple[int, ...]  # distinct new states at depth 1, 2, ...
     baseline: str | None = None
     new: dict[str, Counterexample] = field(default_factory=dict)  # ones the baseline passes
+    explored: tuple[int, ...] = ()  # actions applied at depth 1, 2, ...
+    times: tuple[float, ...] = ()  # seconds spent at depth 1, 2, ...
+    symmetry: bool = True
+    jobs: int = 1
+
+    def per_depth(self) -> str:
+        """One line per depth: new distinct states, states explored, seconds, explored/s."""
+        return "\n".join(
+            f"  depth {n}: {states} new states, {explored} explored in {seconds:.1f} s "
+            f"({explored / max(seconds, 1e-9):.0f} explored/s)"
+            for n, (states, explored, seconds) in enumerate(
+                zip(self.new_states, self.explored, self.times, strict=True), 1
+            )
+        )
 
     def cell(self, kind: str, new: bool = False) -> str:
         """A table cell: the shortest length, or none up to the depth."""
@@ -171,20 +189,59 @@ def canonical_state(k: Kernel, symmetry: bool = True) -> tuple:
     live handle; every page's counters, flags and data; swap slots; the LRU batch; the
     pins already reported stale. Dropped: process and handle names, pids, pfn and slot
     numbers, written values, dead tokens, released handles, stats. With symmetry, the
-    live processes are taken in the order that gives the smallest encoding, so states
-    that differ only by which process did what are one state.
+    live processes and the live handles are taken in the order that gives the smallest
+    encoding, so states that differ only by which process did what, or by which of two
+    handles was taken first, are one state.
     """
-    procs = k.live_procs()
-    if not symmetry or len(procs) < 2:
-        return _encode(k, procs)
-    signed = sorted(((_signature(p), i, p) for i, p in enumerate(procs)), key=lambda s: s[:2])
-    groups = [[p for _, _, p in group] for _, group in groupby(signed, key=lambda s: s[0])]
-    if len(groups) == len(procs):
-        return _encode(k, [p for _, _, p in signed])
-    return min(
-        _encode(k, [p for group in order for p in group])
-        for order in product(*(permutations(g) for g in groups))
+    procs, holders = k.live_procs(), k.machine.live_holders()
+    if not symmetry or (len(procs) < 2 and len(holders) < 2):
+        return _encode(k, procs, holders)
+    signatures = {id(p.mm): _signature(p) for p in procs}
+    proc_orders = _orders(procs, [signatures[id(p.mm)] for p in procs], id)
+    holder_orders = _orders(
+        holders,
+        [_holder_signature(k, h, signatures) for h in holders],
+        lambda h: (h.pfn, id(h.allowed)),
     )
+    if len(proc_orders) == len(holder_orders) == 1:
+        return _encode(k, proc_orders[0], holder_orders[0])
+    return min(_encode(k, ps, hs) for ps in proc_orders for hs in holder_orders)
+
+
+def _orders(items: list, signatures: list[tuple], same: Callable) -> list[list]:
+    """The orders of items worth trying: by signature, items with equal ones in every order.
+
+    Items with equal signatures and equal same() keys are interchangeable (same page, same
+    history set): only their distinct arrangements are tried.
+    """
+    if len(items) < 2:
+        return [items]
+    if len(items) == 2:  # the common case, without sorting
+        (a, b), (x, y) = signatures, items
+        if a != b:
+            return [items] if a < b else [[y, x]]
+        return [items] if same(x) == same(y) else [items, [y, x]]
+    signed = sorted(zip(signatures, range(len(items)), items, strict=True), key=lambda s: s[:2])
+    groups = [[x for _, _, x in group] for _, group in groupby(signed, key=lambda s: s[0])]
+    if len(groups) == len(items):
+        return [[x for _, _, x in signed]]
+    return [
+        [x for arrangement in choice for x in arrangement]
+        for choice in product(*(_arrangements(g, same) for g in groups))
+    ]
+
+
+def _arrangements(group: list, same: Callable) -> list[tuple]:
+    """Every order of group, counting orders that only swap same() items once."""
+    if len(group) == 1:
+        return [tuple(group)]
+    out, keys = [], set()
+    for order in permutations(group):
+        key = tuple(same(x) for x in order)
+        if key not in keys:
+            keys.add(key)
+            out.append(order)
+    return out
 
 
 def _signature(p: Process) -> tuple:
@@ -204,17 +261,26 @@ def _signature(p: Process) -> tuple:
     )
 
 
+def _holder_signature(k: Kernel, h: Holder, procs: dict[int, tuple]) -> tuple:
+    """What a handle looks like without naming anything: orders handles cheaply."""
+    page = k.machine.pages.get(h.pfn) if h.pfn is not None else None
+    return (
+        h.kind, h.addr, h.writable, h.longterm, h.in_flight, h.name in k.oracle.stale,
+        procs.get(id(h.mm)) if h.mm.live else (),
+        () if page is None else (page.refcount, page.mapcount, page.pincount),
+    )  # fmt: skip
+
+
 def _protections(p: Process) -> dict[int, int]:
     """Page address -> 1 (read-only) or 2 (read-write): VMAs without their split points."""
     return {a: 1 + v.write for v in p.mm.vmas for a in range(v.start, v.end, PAGE_SIZE)}
 
 
-def _encode(k: Kernel, procs: list[Process]) -> tuple:
+def _encode(k: Kernel, procs: list[Process], holders: list[Holder]) -> tuple:
     m = k.machine
     ids = _Ids(k)
     pfn, slot, token, tokset = ids.pfn, ids.slot, ids.token, ids.tokset
     pidx = {p.name: i for i, p in enumerate(procs)}
-    holders = m.live_holders()
     hidx = {h.name: i for i, h in enumerate(holders)}
     out_procs = []
     for p in procs:
@@ -270,7 +336,83 @@ def _encode(k: Kernel, procs: list[Process]) -> tuple:
             tuple(pages_out), tuple(slots_out), ids.set_contents())  # fmt: skip
 
 
+# -- copying a state ---------------------------------------------------------------------------
+def _shallow(obj: object) -> Any:
+    """A new object of obj's class with the same attributes (a shallow copy)."""
+    new = object.__new__(type(obj))
+    new.__dict__ = obj.__dict__.copy()
+    return new
+
+
+def clone(k: Kernel) -> Kernel:
+    """An independent copy of a Kernel(record=False), as pickle would make, only faster.
+
+    Copies every mutable part of the state (pages, slots, mms with their VMAs, PTEs and
+    fork progress, holders, the oracle's memory, processes, handles, GUP-fast in flight)
+    and shares only immutable ones (the policy, tokens, strings, numbers). Aliasing is
+    kept: a holder's allowed set is its taker's history set, an mm is shared by its
+    process, its holders and the fork in progress. tests/test_explore.py checks that the
+    copy pickles to the same bytes and shares nothing mutable with the original.
+    """
+    m, o = k.machine, k.oracle
+    new_k, new_m, new_o = _shallow(k), _shallow(m), _shallow(o)
+    new_k.machine, new_k.oracle, new_o.m = new_m, new_o, new_m
+    new_m.classify = new_o.classify
+    new_m.pages = {pfn: _shallow(pg) for pfn, pg in m.pages.items()}
+    new_m.lru_batch = m.lru_batch.copy()
+    new_m.swap = swap = _shallow(m.swap)
+    swap.slots = {n: _shallow(s) for n, s in m.swap.slots.items()}
+    new_m.stats, new_m.notes, new_m.decisions = m.stats.copy(), m.notes.copy(), m.decisions.copy()
+    mms: dict[int, Mm] = {}
+
+    def mm_copy(mm: Mm) -> Mm:  # an exited mm is no longer in m.mms, but still referenced
+        new = mms.get(id(mm))
+        if new is None:
+            new = mms[id(mm)] = _shallow(mm)
+            new.vmas = [_shallow(v) for v in mm.vmas]
+            new.ptes = {a: _shallow(pte) for a, pte in mm.ptes.items()}
+            new.fork_pending = mm.fork_pending.copy()
+            if mm.fork_child is not None:
+                new.fork_child = mm_copy(mm.fork_child)
+            if mm.forked_by is not None:
+                new.forked_by = mm_copy(mm.forked_by)
+        return new
+
+    new_m.mms = [mm_copy(mm) for mm in m.mms]
+    sets: dict[int, set] = {}
+    new_o.logical = {name: memory.copy() for name, memory in o.logical.items()}
+    new_o.history = {
+        name: {a: sets.setdefault(id(h), h.copy()) for a, h in history.items()}
+        for name, history in o.history.items()
+    }
+    new_o.stale, new_o.found = o.stale.copy(), o.found.copy()
+    holders = {}
+    for h in m.holders:
+        new = holders[id(h)] = _shallow(h)
+        new.mm = mm_copy(h.mm)
+        new.allowed = sets.setdefault(id(h.allowed), h.allowed.copy())
+    new_m.holders = list(holders.values())
+    procs = {}
+    for p in k.procs.values():
+        new = procs[id(p)] = _shallow(p)
+        new.k, new.mm = new_k, mm_copy(p.mm)
+        if p.gup_fast is not None:
+            new.gup_fast = _shallow(p.gup_fast)
+            new.gup_fast.holder = holders[id(p.gup_fast.holder)]
+    new_k.procs = {name: procs[id(p)] for name, p in k.procs.items()}
+    new_k.handles = {}
+    for name, h in k.handles.items():
+        new = new_k.handles[name] = _shallow(h)
+        new.k, new.owner, new.holder = new_k, procs[id(h.owner)], holders[id(h.holder)]
+    new_k.trace, new_k.violations = k.trace.copy(), k.violations.copy()
+    return new_k
+
+
 # -- the search -------------------------------------------------------------------------------
+State = tuple[Kernel | None, tuple[str, ...]]
+"""A state of the frontier: its Kernel, and the actions after the prefix that reach it."""
+
+
 @dataclass
 class _Search:
     """The state of one breadth-first search, shared by explore() and expand()."""
@@ -279,53 +421,167 @@ class _Search:
     universe: Universe
     dedup: bool
     base: Policy | None
-    seen: set = field(default_factory=set)
+    seen: set
+    symmetry: bool
     found: dict[str, Counterexample] = field(default_factory=dict)
     new: dict[str, Counterexample] = field(default_factory=dict)
     transitions: int = 0
 
 
-def expand(
-    search: _Search, blob: bytes, path: tuple[str, ...], n: int, keep: bool
-) -> list[tuple[bytes, tuple[str, ...]]]:
-    """Every successor of one state (pickled in blob, reached by path) at depth n.
+@dataclass
+class _Level:
+    """What expanding some states found: successors in order, with their canonical states."""
 
-    Each move is applied to a fresh copy of the state; the violations it reports become
+    successors: list[State] = field(default_factory=list)
+    keys: list[tuple] = field(default_factory=list)
+    found: dict[str, Counterexample] = field(default_factory=dict)
+    new: dict[str, Counterexample] = field(default_factory=dict)
+    transitions: int = 0
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> Action:
+    """parse(), once per action text: the same moves come back in every state."""
+    return parse(text)
+
+
+def expand(search: _Search, k: Kernel, path: tuple[str, ...], n: int, keep: bool) -> list[State]:
+    """Every successor of one state (k, reached by path) at depth n.
+
+    Each move is applied to a fresh copy of the state (clone()); the violations it reports become
     counterexamples (the first per kind is a shortest one, breadth first); with dedup a
     successor whose canonical state was reached before is dropped. keep=False (the last
     depth) keeps the paths but not the states.
     """
-    prefix, out = search.universe.prefix, []
-    for action in moves(pickle.loads(blob), search.universe, n):
+    level = _Level()
+    _expand(search, k, path, n, keep, level)
+    _merge(search, level)
+    return level.successors
+
+
+def _expand(
+    search: _Search, parent: Kernel, path: tuple[str, ...], n: int, keep: bool, level: _Level
+) -> None:
+    """expand() into level; successors whose canonical state is in search.seen are dropped.
+
+    A copy the model refused an action on is used for the next one: a CowError leaves
+    the state untouched (Kernel._op validates before it changes anything).
+    """
+    prefix, k = search.universe.prefix, None
+    for action in moves(parent, search.universe, n):
+        if k is None:
+            k = clone(parent)
         actions = prefix + path + (action,)
-        k = pickle.loads(blob)
-        before = len(k.violations)
         try:
-            apply(k, action)
+            perform(k, _parse(action), action)
         except CowError:
             continue
         except Exception as e:
             raise ModelCrash(
                 f'{search.policy.name}: the model crashed on "{"; ".join(actions)}": {e!r}'
             ) from e
-        search.transitions += 1
-        for v in k.violations[before:]:
-            example = Counterexample(v.kind, actions, n, v.message)
-            search.found.setdefault(v.kind, example)
+        level.transitions += 1
+        for v in k.violations:
+            if v.kind not in search.found and v.kind not in level.found:
+                level.found[v.kind] = Counterexample(v.kind, actions, n, v.message)
             if (
                 search.base
                 and v.kind not in search.new
+                and v.kind not in level.new
                 and not _reproduces(search.base, actions, v.kind)
             ):
-                search.new[v.kind] = example
+                level.new[v.kind] = Counterexample(v.kind, actions, n, v.message)
         del k.violations[:]
+        key = None
         if search.dedup:
-            key = canonical_state(k)
+            key = canonical_state(k, search.symmetry)
             if key in search.seen:
+                k = None
                 continue
             search.seen.add(key)
-        out.append((pickle.dumps(k, pickle.HIGHEST_PROTOCOL) if keep else b"", path + (action,)))
-    return out
+        level.successors.append((k if keep else None, path + (action,)))
+        level.keys.append(key)
+        k = None
+
+
+def _merge(search: _Search, level: _Level) -> None:
+    """Take in what expanding the next states (in frontier order) found."""
+    for kind, example in level.found.items():
+        search.found.setdefault(kind, example)
+    for kind, example in level.new.items():
+        search.new.setdefault(kind, example)
+    search.transitions += level.transitions
+
+
+# A worker process of a parallel search: the search and the frontier, as forked.
+_WORK: tuple[_Search, list[State], int, bool] | None = None
+
+
+def _work(lo: int, hi: int) -> _Level:
+    """Expand frontier[lo:hi] in a worker; its seen set grows with what it saw before."""
+    search, frontier, n, keep = _WORK
+    level = _Level()
+    for k, path in frontier[lo:hi]:
+        _expand(search, k, path, n, keep, level)
+    return level
+
+
+def _expand_frontier(
+    search: _Search, frontier: list[State], n: int, keep: bool, jobs: int, report: Callable
+) -> list[State]:
+    """Every new successor of the frontier, in frontier order, whatever jobs is.
+
+    With jobs > 1 the frontier is cut into slices that forked workers expand; each worker
+    drops what it has seen (in this search before, or in its earlier slices), and the
+    merge, slice by slice in frontier order, drops what an earlier slice reached: the
+    first state of each class, and the first counterexample of each kind, are those a
+    single process finds.
+    """
+    if jobs == 1 or len(frontier) < 2 * jobs:
+        successors = []
+        for done, (k, path) in enumerate(frontier):
+            successors += expand(search, k, path, n, keep)
+            frontier[done] = (None, path)  # expanded: its kernel is no longer needed
+            report(done + 1)
+        return successors
+    global _WORK
+    step = max(1, min(256, len(frontier) // (8 * jobs)))
+    slices = [(lo, min(lo + step, len(frontier))) for lo in range(0, len(frontier), step)]
+    _WORK = (search, frontier, n, keep)
+    successors = []
+    try:
+        with get_context("fork").Pool(jobs) as pool:
+            for (_, hi), level in zip(
+                slices, pool.starmap(_work, slices, chunksize=1), strict=True
+            ):
+                for state, key in zip(level.successors, level.keys, strict=True):
+                    if key is not None:
+                        if key in search.seen:
+                            continue
+                        search.seen.add(key)
+                    successors.append(state)
+                _merge(search, level)
+                report(hi)
+    finally:
+        _WORK = None
+    return successors
+
+
+def _reporter(
+    progress: Callable[[str], None] | None, search: _Search, what: str, total: int, start: float
+) -> Callable[[int], None]:
+    """report(done): a progress line every 2 s, on how many of total states are expanded."""
+    last = [time.perf_counter()]
+
+    def report(done: int) -> None:
+        if progress and time.perf_counter() - last[0] > 2:
+            last[0] = time.perf_counter()
+            progress(
+                f"{search.policy.name}: {what}, {done}/{total} states expanded, "
+                f"{search.transitions} explored, {last[0] - start:.0f} s"
+            )
+
+    return report
 
 
 def explore(
@@ -336,43 +592,42 @@ def explore(
     kinds: Iterable[str] = VIOLATION_KINDS,
     baseline: str | Policy | None = None,
     progress: Callable[[str], None] | None = None,
+    symmetry: bool = True,
+    jobs: int = 1,
 ) -> SearchResult:
     """Breadth-first search of every action sequence of up to depth actions.
 
-    A state is a pickled Kernel(record=False); with dedup, a state whose canonical_state
-    was already reached (at this depth or a shallower one) is not expanded again.
-    Breadth first, the first counterexample found for a kind is a shortest one. With a
-    baseline policy, SearchResult.new also keeps, per kind, the shortest counterexample
-    the baseline does not reproduce (replayed on a plain Kernel): the bug a switched-off
-    rule let in. The search stops early once every kind in kinds has its
-    counterexample(s).
+    A state is a Kernel(record=False), copied with clone(); with dedup, a state whose
+    canonical_state (with or without symmetry) was already reached (at this depth or a
+    shallower one) is not expanded again. Breadth first, the first counterexample found
+    for a kind is a shortest one. With a baseline policy, SearchResult.new also keeps,
+    per kind, the shortest counterexample the baseline does not reproduce (replayed on
+    a plain Kernel): the bug a switched-off rule let in. The search stops early once
+    every kind in kinds has its counterexample(s). jobs > 1 expands each depth's
+    frontier in that many forked processes, with the same result.
     """
     policy = get_policy(policy)
     base = None if baseline is None else get_policy(baseline)
     if depth < 0:
         raise BadArgument(f"depth must be >= 0, not {depth}")
+    if jobs < 1:
+        raise BadArgument(f"jobs must be >= 1, not {jobs}")
     wanted = set(kinds)
-    start = last_report = time.perf_counter()
+    start = time.perf_counter()
     root = search_kernel(policy, universe)
-    search = _Search(policy, universe, dedup, base, {canonical_state(root)})
-    frontier = [(pickle.dumps(root, pickle.HIGHEST_PROTOCOL), ())]
-    new_states, reached = [], depth
+    search = _Search(policy, universe, dedup, base, {canonical_state(root, symmetry)}, symmetry)
+    frontier: list[State] = [(root, ())]
+    new_states, explored, times, reached = [], [], [], depth
     for n in range(1, depth + 1):
-        successors = []
-        for done, (blob, path) in enumerate(frontier):
-            successors += expand(search, blob, path, n, keep=n < depth)
-            if progress and time.perf_counter() - last_report > 2:
-                last_report = time.perf_counter()
-                progress(
-                    f"{policy.name}: depth {n}/{depth}, {done + 1}/{len(frontier)} "
-                    f"states expanded, {search.transitions} explored, "
-                    f"{last_report - start:.0f} s"
-                )
-        new_states.append(len(successors))
-        frontier = successors
+        last_start, before = time.perf_counter(), search.transitions
+        report = _reporter(progress, search, f"depth {n}/{depth}", len(frontier), start)
+        frontier = _expand_frontier(search, frontier, n, n < depth, jobs, report)
+        new_states.append(len(frontier))
+        explored.append(search.transitions - before)
+        times.append(time.perf_counter() - last_start)
         if progress:
             progress(
-                f"{policy.name}: depth {n}/{depth} done: {len(successors)} new states, "
+                f"{policy.name}: depth {n}/{depth} done: {len(frontier)} new states, "
                 f"{search.transitions} explored, {time.perf_counter() - start:.1f} s"
             )
         if wanted <= set(search.found) and (base is None or wanted <= set(search.new)):
@@ -383,7 +638,8 @@ def explore(
     return SearchResult(
         policy.name, reached, universe, _ordered(search.found), 1 + sum(new_states),
         search.transitions, time.perf_counter() - start, tuple(new_states),
-        None if base is None else base.name, _ordered(search.new),
+        None if base is None else base.name, _ordered(search.new), tuple(explored),
+        tuple(times), symmetry, jobs,
     )  # fmt: skip
 
 
@@ -432,16 +688,26 @@ def table(
     rows: Sequence[TableRow] | None = None,
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
+    symmetry: bool = True,
 ) -> list[SearchResult]:
-    """explore() every row (table_rows() by default), rows in parallel processes."""
+    """explore() every row (table_rows() by default), rows in parallel processes.
+
+    jobs (default: the cores) processes run the rows; a single row splits its frontier
+    over them instead.
+    """
     rows = table_rows() if rows is None else rows
-    jobs = jobs or min(len(rows), os.cpu_count() or 1)
-    if jobs == 1:
-        return [explore(p, depth, universe, baseline=b, progress=progress) for p, b in rows]
+    jobs = jobs or os.cpu_count() or 1
+    if len(rows) == 1 or jobs == 1:
+        return [
+            explore(p, depth, universe, baseline=b, progress=progress, symmetry=symmetry,
+                    jobs=jobs if len(rows) == 1 else 1)
+            for p, b in rows
+        ]  # fmt: skip
     results: dict[int, SearchResult] = {}
-    with ProcessPoolExecutor(jobs) as pool:
+    with ProcessPoolExecutor(min(jobs, len(rows))) as pool:
         futures = {
-            pool.submit(explore, p, depth, universe, baseline=b): i for i, (p, b) in enumerate(rows)
+            pool.submit(explore, p, depth, universe, baseline=b, symmetry=symmetry): i
+            for i, (p, b) in enumerate(rows)
         }
         for future in as_completed(futures):
             result = results[futures[future]] = future.result()
@@ -552,7 +818,19 @@ def _parser() -> argparse.ArgumentParser:
         help="every preset and linux-5.11 without each rule (ignores -p, -w)",
     )
     ap.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
-    ap.add_argument("-j", "--jobs", type=int, help="processes for the rows (default: cores)")
+    ap.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        help="processes (default: the cores): the rows of --table, or one row's frontier",
+    )
+    ap.add_argument(
+        "--symmetry",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="merge states that differ only by which process or which handle is which "
+        "(default: on)",
+    )
     return ap
 
 
@@ -574,11 +852,19 @@ def main(argv: Sequence[str]) -> int:
         print(
             f"cowlib explore: {'table' if args.table else 'policy=' + rows[0][0].name} "
             f"depth={depth} procs={universe.procs} pages={universe.pages} "
-            f'ops={",".join(universe.ops)}\n  prefix "{"; ".join(universe.prefix)}"',
+            f"ops={','.join(universe.ops)}{'' if args.symmetry else ' symmetry=off'}\n"
+            f'  prefix "{"; ".join(universe.prefix)}"',
             flush=True,
         )
+        if args.jobs is not None and args.jobs < 1:
+            raise BadArgument(f"--jobs must be >= 1, not {args.jobs}")
         results = table(
-            depth, universe, rows, args.jobs, lambda line: print(line, file=sys.stderr, flush=True)
+            depth,
+            universe,
+            rows,
+            args.jobs,
+            lambda line: print(line, file=sys.stderr, flush=True),
+            args.symmetry,
         )
     except CowError as e:
         print(f"cowlib explore: error: {e}", file=sys.stderr)
@@ -591,6 +877,7 @@ def main(argv: Sequence[str]) -> int:
             f"\n{r.policy}: {r.states} distinct states, {r.transitions} explored in "
             f"{r.seconds:.1f} s ({r.transitions / max(r.seconds, 1e-9):.0f} explored/s)"
         )
+        print(r.per_depth())
         for ce in r.found.values():
             print(f"  {ce.kind} ({ce.length}): {ce.script}\n    {ce.message}")
         for ce in r.new.values():
