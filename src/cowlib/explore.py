@@ -38,6 +38,7 @@ still-writable PTE.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -68,8 +69,8 @@ __all__ = [
 
 DEPTH = 5
 """Deep enough for every rule's counterexample on linux-5.11 (rule 1 needs 5)."""
-RACE_DEPTH = 12
-"""Four more than the race needs (8 actions after the prefix)."""
+RACE_DEPTH = 24
+"""Three times what the race needs (8 actions after the prefix)."""
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ class _Ids:
         return tuple(out)
 
 
-def canonical_state(k: Kernel, symmetry: bool = True) -> tuple:
+def canonical_state(k: Kernel, symmetry: bool = True, plain: tuple | None = None) -> tuple:
     """k's state with every arbitrary name replaced by its order of appearance.
 
     Two kernels with the same canonical state have the same future: the same actions
@@ -191,11 +192,12 @@ def canonical_state(k: Kernel, symmetry: bool = True) -> tuple:
     numbers, written values, dead tokens, released handles, stats. With symmetry, the
     live processes and the live handles are taken in the order that gives the smallest
     encoding, so states that differ only by which process did what, or by which of two
-    handles was taken first, are one state.
+    handles was taken first, are one state. plain, if given, is canonical_state(k, False),
+    already computed.
     """
     procs, holders = k.live_procs(), k.machine.live_holders()
     if not symmetry or (len(procs) < 2 and len(holders) < 2):
-        return _encode(k, procs, holders)
+        return plain or _encode(k, procs, holders)
     signatures = {id(p.mm): _signature(p) for p in procs}
     proc_orders = _orders(procs, [signatures[id(p.mm)] for p in procs], id)
     holder_orders = _orders(
@@ -204,6 +206,8 @@ def canonical_state(k: Kernel, symmetry: bool = True) -> tuple:
         lambda h: (h.pfn, id(h.allowed)),
     )
     if len(proc_orders) == len(holder_orders) == 1:
+        if plain and proc_orders[0] == procs and holder_orders[0] == holders:
+            return plain
         return _encode(k, proc_orders[0], holder_orders[0])
     return min(_encode(k, ps, hs) for ps in proc_orders for hs in holder_orders)
 
@@ -423,6 +427,7 @@ class _Search:
     base: Policy | None
     seen: set
     symmetry: bool
+    plain: set = field(default_factory=set)  # with symmetry: canonical_state(k, False) seen
     found: dict[str, Counterexample] = field(default_factory=dict)
     new: dict[str, Counterexample] = field(default_factory=dict)
     transitions: int = 0
@@ -434,6 +439,7 @@ class _Level:
 
     successors: list[State] = field(default_factory=list)
     keys: list[tuple] = field(default_factory=list)
+    plain: list[tuple] = field(default_factory=list)
     found: dict[str, Counterexample] = field(default_factory=dict)
     new: dict[str, Counterexample] = field(default_factory=dict)
     transitions: int = 0
@@ -471,16 +477,17 @@ def _expand(
     for action in moves(parent, search.universe, n):
         if k is None:
             k = clone(parent)
-        actions = prefix + path + (action,)
         try:
             perform(k, _parse(action), action)
         except CowError:
             continue
         except Exception as e:
+            actions = prefix + path + (action,)
             raise ModelCrash(
                 f'{search.policy.name}: the model crashed on "{"; ".join(actions)}": {e!r}'
             ) from e
         level.transitions += 1
+        actions = prefix + path + (action,) if k.violations else ()
         for v in k.violations:
             if v.kind not in search.found and v.kind not in level.found:
                 level.found[v.kind] = Counterexample(v.kind, actions, n, v.message)
@@ -494,7 +501,15 @@ def _expand(
         del k.violations[:]
         key = None
         if search.dedup:
-            key = canonical_state(k, search.symmetry)
+            plain = None
+            if search.symmetry:  # equal without symmetry is equal with it: cheaper first
+                plain = canonical_state(k, False)
+                if plain in search.plain:
+                    k = None
+                    continue
+                search.plain.add(plain)
+                level.plain.append(plain)
+            key = canonical_state(k, search.symmetry, plain)
             if key in search.seen:
                 k = None
                 continue
@@ -549,6 +564,7 @@ def _expand_frontier(
     slices = [(lo, min(lo + step, len(frontier))) for lo in range(0, len(frontier), step)]
     _WORK = (search, frontier, n, keep)
     successors = []
+    gc.freeze()  # the workers' collections then leave the forked heap alone (copy-on-write)
     try:
         with get_context("fork").Pool(jobs) as pool:
             for (_, hi), level in zip(
@@ -560,10 +576,12 @@ def _expand_frontier(
                             continue
                         search.seen.add(key)
                     successors.append(state)
+                search.plain.update(level.plain)
                 _merge(search, level)
                 report(hi)
     finally:
         _WORK = None
+        gc.unfreeze()
     return successors
 
 
@@ -616,6 +634,7 @@ def explore(
     start = time.perf_counter()
     root = search_kernel(policy, universe)
     search = _Search(policy, universe, dedup, base, {canonical_state(root, symmetry)}, symmetry)
+    search.plain.add(canonical_state(root, False))
     frontier: list[State] = [(root, ())]
     new_states, explored, times, reached = [], [], [], depth
     for n in range(1, depth + 1):
