@@ -608,7 +608,7 @@ def test_chapter_shows_the_table_the_command_prints(book_table_run):
         shown = chapter_output(cell_id)
         assert shown[0] in book_table_run  # the caption, universe and depth included
         assert shown[2:] == expected
-    markdown = "".join(chapter_cell("explore-39")["source"])  # "Try it from the command line"
+    markdown = "".join(chapter_cell("explore-39b")["source"])  # "Try it from the command line"
     assert f"cowlib explore --table -d 5 --ops {BOOK_OPS}" in markdown
 
 

@@ -508,7 +508,8 @@ def _expand(
                     k = None
                     continue
                 search.plain.add(plain)
-                level.plain.append(plain)
+                if keep:  # for the workers of the next depth
+                    level.plain.append(plain)
             key = canonical_state(k, search.symmetry, plain)
             if key in search.seen:
                 k = None
