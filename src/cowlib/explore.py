@@ -368,21 +368,7 @@ def clone(k: Kernel) -> Kernel:
     swap.slots = {n: _shallow(s) for n, s in m.swap.slots.items()}
     new_m.stats, new_m.notes, new_m.decisions = m.stats.copy(), m.notes.copy(), m.decisions.copy()
     mms: dict[int, Mm] = {}
-
-    def mm_copy(mm: Mm) -> Mm:  # an exited mm is no longer in m.mms, but still referenced
-        new = mms.get(id(mm))
-        if new is None:
-            new = mms[id(mm)] = _shallow(mm)
-            new.vmas = [_shallow(v) for v in mm.vmas]
-            new.ptes = {a: _shallow(pte) for a, pte in mm.ptes.items()}
-            new.fork_pending = mm.fork_pending.copy()
-            if mm.fork_child is not None:
-                new.fork_child = mm_copy(mm.fork_child)
-            if mm.forked_by is not None:
-                new.forked_by = mm_copy(mm.forked_by)
-        return new
-
-    new_m.mms = [mm_copy(mm) for mm in m.mms]
+    new_m.mms = [_mm_copy(mm, mms) for mm in m.mms]
     sets: dict[int, set] = {}
     new_o.logical = {name: memory.copy() for name, memory in o.logical.items()}
     new_o.history = {
@@ -393,13 +379,13 @@ def clone(k: Kernel) -> Kernel:
     holders = {}
     for h in m.holders:
         new = holders[id(h)] = _shallow(h)
-        new.mm = mm_copy(h.mm)
+        new.mm = _mm_copy(h.mm, mms)
         new.allowed = sets.setdefault(id(h.allowed), h.allowed.copy())
     new_m.holders = list(holders.values())
     procs = {}
     for p in k.procs.values():
         new = procs[id(p)] = _shallow(p)
-        new.k, new.mm = new_k, mm_copy(p.mm)
+        new.k, new.mm = new_k, _mm_copy(p.mm, mms)
         if p.gup_fast is not None:
             new.gup_fast = _shallow(p.gup_fast)
             new.gup_fast.holder = holders[id(p.gup_fast.holder)]
@@ -410,6 +396,33 @@ def clone(k: Kernel) -> Kernel:
         new.k, new.owner, new.holder = new_k, procs[id(h.owner)], holders[id(h.holder)]
     new_k.trace, new_k.violations = k.trace.copy(), k.violations.copy()
     return new_k
+
+
+def _mm_copy(mm: Mm, copies: dict[int, Mm]) -> Mm:
+    """clone()'s copy of mm, made once (an exited mm is no longer in machine.mms, but its
+    process and its holders still refer to it)."""
+    new = copies.get(id(mm))
+    if new is None:
+        new = copies[id(mm)] = _shallow(mm)
+        new.vmas = [_shallow(v) for v in mm.vmas]
+        new.ptes = {a: _shallow(pte) for a, pte in mm.ptes.items()}
+        new.fork_pending = mm.fork_pending.copy()
+        if mm.fork_child is not None:
+            new.fork_child = _mm_copy(mm.fork_child, copies)
+        if mm.forked_by is not None:
+            new.forked_by = _mm_copy(mm.forked_by, copies)
+    return new
+
+
+def _discard(k: Kernel) -> None:
+    """Break the reference cycles of a copy no longer needed, so that reference counting
+    frees it at once (the cyclic collector would, later and at a cost): kernel and its
+    processes and handles, machine and oracle, a forking mm and its child."""
+    for p in k.procs.values():
+        p.mm.fork_child = p.mm.forked_by = None
+    k.machine.__dict__.clear()
+    k.oracle.__dict__.clear()
+    k.__dict__.clear()
 
 
 # -- the search -------------------------------------------------------------------------------
@@ -505,6 +518,7 @@ def _expand(
             if search.symmetry:  # equal without symmetry is equal with it: cheaper first
                 plain = canonical_state(k, False)
                 if plain in search.plain:
+                    _discard(k)
                     k = None
                     continue
                 search.plain.add(plain)
@@ -512,9 +526,12 @@ def _expand(
                     level.plain.append(plain)
             key = canonical_state(k, search.symmetry, plain)
             if key in search.seen:
+                _discard(k)
                 k = None
                 continue
             search.seen.add(key)
+        if not keep:
+            _discard(k)
         level.successors.append((k if keep else None, path + (action,)))
         level.keys.append(key)
         k = None
@@ -539,6 +556,7 @@ def _work(lo: int, hi: int) -> _Level:
     level = _Level()
     for k, path in frontier[lo:hi]:
         _expand(search, k, path, n, keep, level)
+        _discard(k)
     return level
 
 
@@ -558,6 +576,7 @@ def _expand_frontier(
         for done, (k, path) in enumerate(frontier):
             successors += expand(search, k, path, n, keep)
             frontier[done] = (None, path)  # expanded: its kernel is no longer needed
+            _discard(k)
             report(done + 1)
         return successors
     global _WORK
