@@ -479,17 +479,26 @@ def expand(search: _Search, k: Kernel, path: tuple[str, ...], n: int, keep: bool
 
 
 def _expand(
-    search: _Search, parent: Kernel, path: tuple[str, ...], n: int, keep: bool, level: _Level
+    search: _Search,
+    parent: Kernel,
+    path: tuple[str, ...],
+    n: int,
+    keep: bool,
+    level: _Level,
+    consume: bool = False,
 ) -> None:
     """expand() into level; successors whose canonical state is in search.seen are dropped.
 
     A copy the model refused an action on is used for the next one: a CowError leaves
-    the state untouched (Kernel._op validates before it changes anything).
+    the state untouched (Kernel._op validates before it changes anything). With consume,
+    the last move is applied to parent itself, which the caller no longer needs.
     """
     prefix, k = search.universe.prefix, None
-    for action in moves(parent, search.universe, n):
+    actions_here = moves(parent, search.universe, n)
+    last = len(actions_here) - 1
+    for i, action in enumerate(actions_here):
         if k is None:
-            k = clone(parent)
+            k = parent if consume and i == last else clone(parent)
         try:
             perform(k, _parse(action), action)
         except CowError:
@@ -555,8 +564,7 @@ def _work(lo: int, hi: int) -> _Level:
     search, frontier, n, keep = _WORK
     level = _Level()
     for k, path in frontier[lo:hi]:
-        _expand(search, k, path, n, keep, level)
-        _discard(k)
+        _expand(search, k, path, n, keep, level, consume=True)
     return level
 
 
@@ -574,9 +582,11 @@ def _expand_frontier(
     if jobs == 1 or len(frontier) < 2 * jobs:
         successors = []
         for done, (k, path) in enumerate(frontier):
-            successors += expand(search, k, path, n, keep)
-            frontier[done] = (None, path)  # expanded: its kernel is no longer needed
-            _discard(k)
+            frontier[done] = (None, path)  # its kernel becomes its last successor's
+            level = _Level()
+            _expand(search, k, path, n, keep, level, consume=True)
+            _merge(search, level)
+            successors += level.successors
             report(done + 1)
         return successors
     global _WORK
