@@ -9,7 +9,8 @@ seconds and explored states per second:
   cores: `cowlib explore -p linux-6.x -d 7`), against the 60 s goal for depth 7;
 - the default results table (`cowlib explore --table -d 6`: every preset and
   linux-5.11 without each rule, rows in parallel), against the 60 s goal for depth 6;
-- the race universe of find_race() to RACE_DEPTH, and dedup on and off at depth 4.
+- the race universe of find_race() to RACE_DEPTH and twice that, and dedup on and off
+  at depth 4.
 
 The load average is printed with each figure: the machine may be shared. These are
 figures, not a test: the exit status is 0 whatever the times.
@@ -106,13 +107,19 @@ def main() -> int:
         )
 
     base = PRESETS["linux-5.11"]
-    for policy in (base.replace(write_protect_seq=False), base):
-        r = explore(policy, RACE_DEPTH, RACE_UNIVERSE, kinds=("stale-pin",))
+    print()
+    for policy, depth in [
+        (base.replace(write_protect_seq=False), RACE_DEPTH),
+        (base, RACE_DEPTH),
+        (base, 2 * RACE_DEPTH),
+    ]:
+        r = explore(policy, depth, RACE_UNIVERSE, kinds=("stale-pin",))
         print(
-            f"\nrace search, {r.policy}, up to depth {RACE_DEPTH}: stale-pin "
+            f"race search, {r.policy}, up to depth {depth}: stale-pin "
             f"{r.cell('stale-pin')}, {r.states} states, {r.transitions} explored, "
             f"{r.seconds:.1f} s; {load()}"
         )
+    print(f"  cowlib explore --race -p linux-5.11 -d {2 * RACE_DEPTH}")
 
     for dedup in (True, False):
         r = explore(base, 4, UNIVERSE, dedup=dedup)

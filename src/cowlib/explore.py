@@ -69,8 +69,8 @@ __all__ = [
 
 DEPTH = 5
 """Deep enough for every rule's counterexample on linux-5.11 (rule 1 needs 5)."""
-RACE_DEPTH = 24
-"""Three times what the race needs (8 actions after the prefix)."""
+RACE_DEPTH = 16
+"""Twice what the race needs (8 actions after the prefix)."""
 
 
 @dataclass(frozen=True)
