@@ -1,6 +1,7 @@
 """The explorer: each rule's minimal bug, none under linux-6.x, the race, sound deduplication."""
 
 import contextlib
+import importlib
 import io
 import json
 import pickle
@@ -33,6 +34,7 @@ from cowlib.grammar import parse
 from cowlib.moves import random_actions
 
 BASE = PRESETS["linux-5.11"]
+explore_module = importlib.import_module("cowlib.explore")
 PREFIX = "P:mmap 1; P:write 0 X; "
 
 
@@ -376,7 +378,10 @@ def test_symmetry_off_keeps_states_that_differ_by_which_process_is_which():
     ],
     ids=["linux-6.x", "no-rule3", "race"],
 )
-def test_parallel_search_gives_the_single_process_result(policy, baseline, universe, depth):
+def test_parallel_search_gives_the_single_process_result(
+    policy, baseline, universe, depth, monkeypatch
+):
+    monkeypatch.setattr(explore_module, "PARALLEL_FRONTIER", 2)  # workers from depth 2 on
     one = explore(policy, depth, universe, baseline=baseline)
     two = explore(policy, depth, universe, baseline=baseline, jobs=2)
     three = explore(policy, depth, universe, baseline=baseline, jobs=3)

@@ -19,6 +19,12 @@ actions after it. Writes store a new value each time (v1, v2, ... by depth; dma1
 for device writes), so a leak is observable; the oracle tells values apart by write, and
 deduplication looks only at which values are equal, never at their names.
 
+What keeps it fast: symmetry (processes and handles are interchangeable names, so a
+state and its renamings are one state), clone() (a copy of a Kernel(record=False) that
+shares its frozen parts, instead of pickling), actions parsed once, and jobs (each
+depth's frontier split over forked workers, merged in frontier order so that the result
+does not depend on their number).
+
 table() searches every preset and linux-5.11 without each of Linus's rules. A row with
 a baseline also keeps the shortest counterexample the baseline passes (SearchResult.new): the
 bug the switched-off rule lets in, even when linux-5.11 has a shorter bug of the same
@@ -203,7 +209,7 @@ def canonical_state(k: Kernel, symmetry: bool = True, plain: tuple | None = None
     holder_orders = _orders(
         holders,
         [_holder_signature(k, h, signatures) for h in holders],
-        lambda h: (h.pfn, id(h.allowed)),
+        lambda h: (h.pfn, id(h.allowed), id(h.mm)),
     )
     if len(proc_orders) == len(holder_orders) == 1:
         if plain and proc_orders[0] == procs and holder_orders[0] == holders:
@@ -215,8 +221,9 @@ def canonical_state(k: Kernel, symmetry: bool = True, plain: tuple | None = None
 def _orders(items: list, signatures: list[tuple], same: Callable) -> list[list]:
     """The orders of items worth trying: by signature, items with equal ones in every order.
 
-    Items with equal signatures and equal same() keys are interchangeable (same page, same
-    history set): only their distinct arrangements are tried.
+    Items with equal signatures and equal same() keys are interchangeable (handles of one
+    process on the same page with the same history set): only their distinct
+    arrangements are tried.
     """
     if len(items) < 2:
         return [items]
@@ -555,6 +562,9 @@ def _merge(search: _Search, level: _Level) -> None:
     search.transitions += level.transitions
 
 
+PARALLEL_FRONTIER = 500
+"""A smaller frontier is expanded in this process: forking workers would cost more."""
+
 # A worker process of a parallel search: the search and the frontier, as forked.
 _WORK: tuple[_Search, list[State], int, bool] | None = None
 
@@ -579,7 +589,7 @@ def _expand_frontier(
     first state of each class, and the first counterexample of each kind, are those a
     single process finds.
     """
-    if jobs == 1 or len(frontier) < 2 * jobs:
+    if jobs == 1 or len(frontier) < PARALLEL_FRONTIER:
         successors = []
         for done, (k, path) in enumerate(frontier):
             frontier[done] = (None, path)  # its kernel becomes its last successor's
