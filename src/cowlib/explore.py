@@ -21,7 +21,7 @@ deduplication looks only at which values are equal, never at their names.
 
 What keeps it fast: symmetry (processes and handles are interchangeable names, so a
 state and its renamings are one state), clone() (a copy of a Kernel(record=False) that
-shares its frozen parts, instead of pickling), actions parsed once, and jobs (each
+shares its frozen parts, instead of pickling), actions parsed once, and jobs (the last
 depth's frontier split over forked workers, merged in frontier order so that the result
 does not depend on their number).
 
@@ -459,7 +459,6 @@ class _Level:
 
     successors: list[State] = field(default_factory=list)
     keys: list[tuple] = field(default_factory=list)
-    plain: list[tuple] = field(default_factory=list)
     found: dict[str, Counterexample] = field(default_factory=dict)
     new: dict[str, Counterexample] = field(default_factory=dict)
     transitions: int = 0
@@ -538,8 +537,6 @@ def _expand(
                     k = None
                     continue
                 search.plain.add(plain)
-                if keep:  # for the workers of the next depth
-                    level.plain.append(plain)
             key = canonical_state(k, search.symmetry, plain)
             if key in search.seen:
                 _discard(k)
@@ -566,15 +563,16 @@ PARALLEL_FRONTIER = 500
 """A smaller frontier is expanded in this process: forking workers would cost more."""
 
 # A worker process of a parallel search: the search and the frontier, as forked.
-_WORK: tuple[_Search, list[State], int, bool] | None = None
+_WORK: tuple[_Search, list[State], int] | None = None
 
 
 def _work(lo: int, hi: int) -> _Level:
-    """Expand frontier[lo:hi] in a worker; its seen set grows with what it saw before."""
-    search, frontier, n, keep = _WORK
+    """Expand frontier[lo:hi] at the last depth in a worker; its seen set grows with what
+    it saw before (in this search, or in its earlier slices)."""
+    search, frontier, n = _WORK
     level = _Level()
     for k, path in frontier[lo:hi]:
-        _expand(search, k, path, n, keep, level, consume=True)
+        _expand(search, k, path, n, False, level, consume=True)
     return level
 
 
@@ -583,13 +581,14 @@ def _expand_frontier(
 ) -> list[State]:
     """Every new successor of the frontier, in frontier order, whatever jobs is.
 
-    With jobs > 1 the frontier is cut into slices that forked workers expand; each worker
-    drops what it has seen (in this search before, or in its earlier slices), and the
-    merge, slice by slice in frontier order, drops what an earlier slice reached: the
-    first state of each class, and the first counterexample of each kind, are those a
-    single process finds.
+    With jobs > 1, at the last depth (keep=False: most of the work, and no states to send
+    back) the frontier is cut into slices that forked workers expand; each worker drops
+    what it has seen, and the merge, slice by slice in frontier order, drops what an
+    earlier slice reached: the first state of each class, and the first counterexample of
+    each kind, are those a single process finds. At the other depths copying the new
+    states back from the workers would cost more than it saves.
     """
-    if jobs == 1 or len(frontier) < PARALLEL_FRONTIER:
+    if jobs == 1 or keep or len(frontier) < PARALLEL_FRONTIER:
         successors = []
         for done, (k, path) in enumerate(frontier):
             frontier[done] = (None, path)  # its kernel becomes its last successor's
@@ -602,7 +601,7 @@ def _expand_frontier(
     global _WORK
     step = max(1, min(256, len(frontier) // (8 * jobs)))
     slices = [(lo, min(lo + step, len(frontier))) for lo in range(0, len(frontier), step)]
-    _WORK = (search, frontier, n, keep)
+    _WORK = (search, frontier, n)
     successors = []
     gc.freeze()  # the workers' collections then leave the forked heap alone (copy-on-write)
     try:
@@ -616,7 +615,6 @@ def _expand_frontier(
                             continue
                         search.seen.add(key)
                     successors.append(state)
-                search.plain.update(level.plain)
                 _merge(search, level)
                 report(hi)
     finally:
@@ -661,8 +659,8 @@ def explore(
     for a kind is a shortest one. With a baseline policy, SearchResult.new also keeps,
     per kind, the shortest counterexample the baseline does not reproduce (replayed on
     a plain Kernel): the bug a switched-off rule let in. The search stops early once
-    every kind in kinds has its counterexample(s). jobs > 1 expands each depth's
-    frontier in that many forked processes, with the same result.
+    every kind in kinds has its counterexample(s). jobs > 1 expands the last depth's
+    frontier (most of the work) in that many forked processes, with the same result.
     """
     policy = get_policy(policy)
     base = None if baseline is None else get_policy(baseline)
