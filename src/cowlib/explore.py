@@ -46,11 +46,12 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import pickle
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from itertools import groupby, permutations, product
 from multiprocessing import get_context
@@ -59,9 +60,10 @@ from typing import Any
 from .actions import perform, run_actions
 from .errors import BadArgument, CowError
 from .grammar import Action, parse
+from .gup import GupFast
 from .kernel import Kernel, Process
-from .machine import Holder
-from .mm_types import PAGE_SIZE, ZERO_PFN, ZERO_TOKEN, Mm, Token
+from .machine import Holder, SwapDevice, SwapSlot
+from .mm_types import PAGE_SIZE, ZERO_PFN, ZERO_TOKEN, Mm, Page, Pte, Token, Vma
 from .moves import OPS, RACE_OPS, RACE_UNIVERSE, TABLE_OPS, UNIVERSE, Universe, moves
 from .policy import NEWEST, PRESETS, RULES, Policy, get_policy
 from .trace import VIOLATION_KINDS
@@ -355,6 +357,43 @@ def _shallow(obj: object) -> Any:
     return new
 
 
+CLONED = {
+    "Kernel": "policy record machine oracle procs handles trace violations steps",
+    "Machine": "policy pages next_pfn lru_batch swap mms holders stats explain notes "
+    "decisions classify seq",
+    "Oracle": "m logical history stale found step",
+    "Process": "k name pid mm gup_fast",
+    "Page": "pfn data refcount mapcount pincount anon_exclusive swapcache lru",
+    "SwapDevice": "slots next_slot",
+    "SwapSlot": "data count cache",
+    "Mm": "owner vmas ptes write_protect_seq has_pinned next_addr live fork_child "
+    "fork_pending forked_by",
+    "Vma": "start end write",
+    "Pte": "pfn swap write swp_exclusive",
+    "Holder": "kind name mm addr writable longterm pfn released allowed in_flight",
+    "GupFast": "holder seq stage pte",
+}
+"""The attributes clone() copies or shares knowingly, per class of the model."""
+
+
+def unknown_fields(k: Kernel) -> list[str]:
+    """The attributes of k's model that clone() does not know (Class.attribute): a field
+    added to the model must be copied there too, or clone() falls back to pickle."""
+    found = {
+        type(obj).__name__: set(vars(obj)) for obj in (k, k.machine, k.oracle, *k.procs.values())
+    }
+    for cls in (Page, SwapDevice, SwapSlot, Mm, Vma, Pte, Holder, GupFast):
+        found[cls.__name__] = {f.name for f in fields(cls)}
+    return sorted(
+        f"{name}.{attr}"
+        for name, attrs in found.items()
+        for attr in attrs - set(CLONED.get(name, "").split())
+    )
+
+
+_FAST_CLONE: bool | None = None  # whether clone() knows every field, checked once
+
+
 def clone(k: Kernel) -> Kernel:
     """An independent copy of a Kernel(record=False), as pickle would make, only faster.
 
@@ -363,8 +402,14 @@ def clone(k: Kernel) -> Kernel:
     and shares only immutable ones (the policy, tokens, strings, numbers). Aliasing is
     kept: a holder's allowed set is its taker's history set, an mm is shared by its
     process, its holders and the fork in progress. tests/test_explore.py checks that the
-    copy pickles to the same bytes and shares nothing mutable with the original.
+    copy pickles to the same bytes and shares nothing mutable with the original. A model
+    with fields clone() does not know (unknown_fields()) is copied by pickling instead.
     """
+    global _FAST_CLONE
+    if _FAST_CLONE is None:
+        _FAST_CLONE = not unknown_fields(k)
+    if not _FAST_CLONE:
+        return pickle.loads(pickle.dumps(k, pickle.HIGHEST_PROTOCOL))
     m, o = k.machine, k.oracle
     new_k, new_m, new_o = _shallow(k), _shallow(m), _shallow(o)
     new_k.machine, new_k.oracle, new_o.m = new_m, new_o, new_m
