@@ -1,6 +1,7 @@
 """The explorer: each rule's minimal bug, none under linux-6.x, the race, sound deduplication."""
 
 import contextlib
+import importlib
 import io
 import json
 import pickle
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cowlib import PRESETS, Busy, CowError, Kernel
-from cowlib.actions import apply, run_actions
+from cowlib.actions import apply, perform, run_actions
 from cowlib.cli import main as cowlib_main
 from cowlib.explore import (
     DEPTH,
@@ -20,6 +21,7 @@ from cowlib.explore import (
     Universe,
     canonical_state,
     caption,
+    clone,
     explore,
     find_race,
     main,
@@ -28,8 +30,11 @@ from cowlib.explore import (
     table,
     table_rows,
 )
+from cowlib.grammar import parse
+from cowlib.moves import random_actions
 
 BASE = PRESETS["linux-5.11"]
+explore_module = importlib.import_module("cowlib.explore")
 PREFIX = "P:mmap 1; P:write 0 X; "
 
 
@@ -290,6 +295,176 @@ def test_merged_states_have_the_same_next_steps(policy, universe, depth):
         assert successors(a, universe) == successors(b, universe)
 
 
+HANDLES = Universe(
+    ops=("write", "read", "fork", "exit", "vmsplice", "pipe_read", "pin_rw", "pin_ro", "unpin")
+)
+
+
+def test_merged_handles_have_the_same_next_steps():
+    """Handle symmetry is a bisimulation too: two pins taken in either order are one state."""
+    assert key("P:pin 0 rw long; P:vmsplice 0") == key("P:vmsplice 0; P:pin 0 rw long")
+    two_pins = "P:pin 0 ro long; P:vmsplice 0; P:pin 0 ro long; "
+    assert key(two_pins + "pin1:unpin") == key(two_pins + "pin2:unpin") != key(two_pins)
+    pairs = merged_pairs(PRESETS["linux-5.7"], HANDLES, 3)
+    assert len(pairs) > 50
+    for a, b in pairs:
+        assert successors(a, HANDLES) == successors(b, HANDLES)
+
+
+# -- the reductions against the unreduced search -----------------------------------------------
+def unreduced(policy, universe: Universe, depth: int, symmetry: bool = False):
+    """Breadth first, written out here and merging only equal canonical_state(symmetry):
+    per kind the shortest length, and every reached state's canonical state with symmetry."""
+    root = run_actions(universe.prefix, kernel=Kernel(policy, record=False))
+    level, seen, reached, lengths = [root], {canonical_state(root, symmetry)}, set(), {}
+    reached.add(canonical_state(root))
+    for n in range(1, depth + 1):
+        following = []
+        for k in level:
+            for action in moves(k, universe, n):
+                child = pickle.loads(pickle.dumps(k))
+                try:
+                    apply(child, action)
+                except CowError:
+                    continue
+                for v in child.violations:
+                    lengths.setdefault(v.kind, n)
+                child.violations.clear()
+                reached.add(canonical_state(child))
+                if (state := canonical_state(child, symmetry)) not in seen:
+                    seen.add(state)
+                    following.append(child)
+        level = following
+    return lengths, reached, len(seen)
+
+
+@pytest.mark.parametrize(
+    ("policy", "universe", "depth"),
+    [
+        (PRESETS["linux-5.7"], UNIVERSE, 3),
+        (BASE.without("rule1"), HANDLES, 4),
+        (BASE.without("rule4"), SMALL, 4),
+        (PRESETS["linux-6.x"], UNIVERSE, 4),
+        (BASE.replace(write_protect_seq=False), RACE_UNIVERSE, 8),
+    ],
+    ids=["linux-5.7", "no-rule1", "no-rule4", "linux-6.x", "race"],
+)
+def test_symmetry_finds_what_the_unreduced_search_finds(policy, universe, depth):
+    """Same shortest length per kind and the same reachable canonical states, in fewer."""
+    lengths, reached, unmerged = unreduced(policy, universe, depth)
+    also_lengths, also_reached, merged = unreduced(policy, universe, depth, symmetry=True)
+    reduced = explore(policy, depth, universe)
+    plain = explore(policy, depth, universe, symmetry=False)
+    assert {kind: ce.length for kind, ce in reduced.found.items()} == lengths == also_lengths
+    assert {kind: ce.length for kind, ce in plain.found.items()} == lengths
+    assert also_reached == reached  # every class the unreduced search reaches, and no other
+    assert (reduced.states, plain.states) == (merged, unmerged) == (len(reached), unmerged)
+    assert reduced.states < plain.states
+
+
+def test_symmetry_off_keeps_states_that_differ_by_which_process_is_which():
+    a, b = "K:drain; P:fork C; P:write 0 Y", "K:drain; P:fork C; C:write 0 Y"
+    kernels = [run_actions(PREFIX + s, kernel=Kernel(BASE, record=False)) for s in (a, b)]
+    assert canonical_state(kernels[0]) == canonical_state(kernels[1])
+    assert canonical_state(kernels[0], False) != canonical_state(kernels[1], False)
+
+
+@pytest.mark.parametrize(
+    ("policy", "baseline", "universe", "depth"),
+    [
+        (PRESETS["linux-6.x"], None, UNIVERSE, 4),
+        (BASE.without("rule3"), BASE, SMALL, 4),
+        (BASE.replace(write_protect_seq=False), None, RACE_UNIVERSE, 8),
+    ],
+    ids=["linux-6.x", "no-rule3", "race"],
+)
+def test_parallel_search_gives_the_single_process_result(
+    policy, baseline, universe, depth, monkeypatch
+):
+    monkeypatch.setattr(explore_module, "PARALLEL_FRONTIER", 2)  # workers from depth 2 on
+    one = explore(policy, depth, universe, baseline=baseline)
+    two = explore(policy, depth, universe, baseline=baseline, jobs=2)
+    three = explore(policy, depth, universe, baseline=baseline, jobs=3)
+    for r in (two, three):
+        assert (r.found, r.new, r.states, r.transitions, r.new_states, r.explored) == (
+            one.found, one.new, one.states, one.transitions, one.new_states, one.explored
+        )  # fmt: skip
+    assert one.found or policy.name == "linux-6.x"
+
+
+# -- the copy of a state ---------------------------------------------------------------------
+IMMUTABLE = (str, int, float, bool, type(None), tuple, frozenset)
+
+
+def mutable_parts(obj, seen=None) -> dict[int, object]:
+    """Every mutable object reachable from obj (by id); tokens and the policy are frozen."""
+    from dataclasses import fields, is_dataclass
+
+    seen = {} if seen is None else seen
+    if isinstance(obj, IMMUTABLE) or id(obj) in seen:
+        if isinstance(obj, tuple):
+            for item in obj:
+                mutable_parts(item, seen)
+        return seen
+    if is_dataclass(obj) and type(obj).__dataclass_params__.frozen:
+        return seen
+    if hasattr(obj, "__self__") and hasattr(obj, "__func__"):  # a bound method
+        return mutable_parts(obj.__self__, seen)
+    seen[id(obj)] = obj
+    if isinstance(obj, dict):
+        items = [*obj.keys(), *obj.values()]
+    elif isinstance(obj, (list, set)):
+        items = list(obj)
+    else:
+        assert not is_dataclass(obj) or all(hasattr(obj, f.name) for f in fields(obj))
+        items = list(vars(obj).values())
+    for item in items:
+        mutable_parts(item, seen)
+    return seen
+
+
+def rich_kernels():
+    """Kernels in many states: random sequences, the race mid-way, exits with pins left."""
+    yield run_actions(
+        PREFIX + "P:gupf 0 rw; P:fork_begin C; P:fork_check 0; P:gupf_pin",
+        kernel=Kernel(BASE.replace(write_protect_seq=False), record=False),
+    )
+    yield run_actions(
+        PREFIX + "P:pin 0 rw long; P:vmsplice 0; K:pageout P 0; P:fork C; P:exit; C:get 0",
+        kernel=Kernel(PRESETS["linux-5.7"], record=False),
+    )
+    for seed in range(40):
+        policy = list(PRESETS.values())[seed % len(PRESETS)]
+        actions = random_actions(seed, length=14, pages=2, policy=policy)
+        yield run_actions(actions, kernel=Kernel(policy, record=False))
+
+
+def test_clone_is_the_pickle_copy_and_shares_nothing_mutable():
+    for k in rich_kernels():
+        copy = clone(k)
+        if not explore_module.unknown_fields(k):  # the fast path, not pickle's round trip
+            assert pickle.dumps(copy) == pickle.dumps(k)  # same values, same aliasing
+        original, copied = mutable_parts(k), mutable_parts(copy)
+        assert len(original) == len(copied)
+        assert not original.keys() & copied.keys()
+
+
+def test_clone_knows_every_field_of_the_model():
+    """A field added to the model must be copied by clone() too (else it pickles, slowly)."""
+    for k in rich_kernels():
+        assert explore_module.unknown_fields(k) == []
+
+
+def test_clone_steps_apart_from_its_original():
+    k = run_actions(PREFIX + "P:fork C; P:pin 0 ro long", kernel=Kernel(BASE, record=False))
+    before = pickle.dumps(k)
+    copy = clone(k)
+    for action in ("P:write 0 v3", "C:read 0", "pin1:unpin", "P:exit"):
+        perform(copy, parse(action), action)
+    assert pickle.dumps(k) == before
+    assert [v.kind for v in copy.violations] == ["stale-pin"]
+
+
 def key(script: str, policy=BASE) -> tuple:
     return canonical_state(run_actions(PREFIX + script, kernel=Kernel(policy, record=False)))
 
@@ -445,7 +620,7 @@ def test_chapter_shows_the_table_the_command_prints(book_table_run):
         shown = chapter_output(cell_id)
         assert shown[0] in book_table_run  # the caption, universe and depth included
         assert shown[2:] == expected
-    markdown = "".join(chapter_cell("explore-39")["source"])  # "Try it from the command line"
+    markdown = "".join(chapter_cell("explore-39b")["source"])  # "Try it from the command line"
     assert f"cowlib explore --table -d 5 --ops {BOOK_OPS}" in markdown
 
 
@@ -466,7 +641,9 @@ def test_command_ops_with_a_policy_and_a_rule_off(capsys):
 def test_command_ops_with_race_keeps_the_race_depth(capsys):
     assert main(["--race", "-p", "linux-5.11", "--ops", "read"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("cowlib explore: policy=linux-5.11 depth=12 procs=2 pages=1 ops=read\n")
+    assert out.startswith(
+        f"cowlib explore: policy=linux-5.11 depth={RACE_DEPTH} procs=2 pages=1 ops=read\n"
+    )
     assert "linux-5.11: 1 distinct states, 1 explored" in out  # reading changes nothing
 
 

@@ -16,7 +16,7 @@ from .grammar import HANDLE, KERNEL, USAGE, Action, address, count, parse, split
 from .kernel import Kernel
 from .policy import Policy
 
-__all__ = ["USAGE", "apply", "run_actions", "split_actions"]
+__all__ = ["USAGE", "apply", "perform", "run_actions", "split_actions"]
 
 
 def run_actions(
@@ -31,7 +31,11 @@ def run_actions(
 
 def apply(k: Kernel, text: str) -> object:
     """Run one action; errors name the action and say what is valid."""
-    action = parse(text)
+    return perform(k, parse(text), text)
+
+
+def perform(k: Kernel, action: Action, text: str) -> object:
+    """Run one action already parsed from text (the explorer parses each text once)."""
     try:
         if action.kind == KERNEL:
             return _kernel(k, action)

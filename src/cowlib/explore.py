@@ -19,6 +19,12 @@ actions after it. Writes store a new value each time (v1, v2, ... by depth; dma1
 for device writes), so a leak is observable; the oracle tells values apart by write, and
 deduplication looks only at which values are equal, never at their names.
 
+What keeps it fast: symmetry (processes and handles are interchangeable names, so a
+state and its renamings are one state), clone() (a copy of a Kernel(record=False) that
+shares its frozen parts, instead of pickling), actions parsed once, and jobs (the last
+depth's frontier split over forked workers, merged in frontier order so that the result
+does not depend on their number).
+
 table() searches every preset and linux-5.11 without each of Linus's rules. A row with
 a baseline also keeps the shortest counterexample the baseline passes (SearchResult.new): the
 bug the switched-off rule lets in, even when linux-5.11 has a shorter bug of the same
@@ -38,19 +44,26 @@ still-writable PTE.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import pickle
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from itertools import groupby, permutations, product
+from multiprocessing import get_context
+from typing import Any
 
-from .actions import apply, run_actions
+from .actions import perform, run_actions
 from .errors import BadArgument, CowError
+from .grammar import Action, parse
+from .gup import GupFast
 from .kernel import Kernel, Process
-from .mm_types import PAGE_SIZE, ZERO_PFN, ZERO_TOKEN, Token
+from .machine import Holder, SwapDevice, SwapSlot
+from .mm_types import PAGE_SIZE, ZERO_PFN, ZERO_TOKEN, Mm, Page, Pte, Token, Vma
 from .moves import OPS, RACE_OPS, RACE_UNIVERSE, TABLE_OPS, UNIVERSE, Universe, moves
 from .policy import NEWEST, PRESETS, RULES, Policy, get_policy
 from .trace import VIOLATION_KINDS
@@ -64,8 +77,8 @@ __all__ = [
 
 DEPTH = 5
 """Deep enough for every rule's counterexample on linux-5.11 (rule 1 needs 5)."""
-RACE_DEPTH = 12
-"""Four more than the race needs (8 actions after the prefix)."""
+RACE_DEPTH = 16
+"""Twice what the race needs (8 actions after the prefix)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,20 @@ class SearchResult:
     new_states: tuple[int, ...]  # distinct new states at depth 1, 2, ...
     baseline: str | None = None
     new: dict[str, Counterexample] = field(default_factory=dict)  # ones the baseline passes
+    explored: tuple[int, ...] = ()  # actions applied at depth 1, 2, ...
+    times: tuple[float, ...] = ()  # seconds spent at depth 1, 2, ...
+    symmetry: bool = True
+    jobs: int = 1
+
+    def per_depth(self) -> str:
+        """One line per depth: new distinct states, states explored, seconds, explored/s."""
+        return "\n".join(
+            f"  depth {n}: {states} new states, {explored} explored in {seconds:.1f} s "
+            f"({explored / max(seconds, 1e-9):.0f} explored/s)"
+            for n, (states, explored, seconds) in enumerate(
+                zip(self.new_states, self.explored, self.times, strict=True), 1
+            )
+        )
 
     def cell(self, kind: str, new: bool = False) -> str:
         """A table cell: the shortest length, or none up to the depth."""
@@ -161,7 +188,7 @@ class _Ids:
         return tuple(out)
 
 
-def canonical_state(k: Kernel, symmetry: bool = True) -> tuple:
+def canonical_state(k: Kernel, symmetry: bool = True, plain: tuple | None = None) -> tuple:
     """k's state with every arbitrary name replaced by its order of appearance.
 
     Two kernels with the same canonical state have the same future: the same actions
@@ -171,20 +198,63 @@ def canonical_state(k: Kernel, symmetry: bool = True) -> tuple:
     live handle; every page's counters, flags and data; swap slots; the LRU batch; the
     pins already reported stale. Dropped: process and handle names, pids, pfn and slot
     numbers, written values, dead tokens, released handles, stats. With symmetry, the
-    live processes are taken in the order that gives the smallest encoding, so states
-    that differ only by which process did what are one state.
+    live processes and the live handles are taken in the order that gives the smallest
+    encoding, so states that differ only by which process did what, or by which of two
+    handles was taken first, are one state. plain, if given, is canonical_state(k, False),
+    already computed.
     """
-    procs = k.live_procs()
-    if not symmetry or len(procs) < 2:
-        return _encode(k, procs)
-    signed = sorted(((_signature(p), i, p) for i, p in enumerate(procs)), key=lambda s: s[:2])
-    groups = [[p for _, _, p in group] for _, group in groupby(signed, key=lambda s: s[0])]
-    if len(groups) == len(procs):
-        return _encode(k, [p for _, _, p in signed])
-    return min(
-        _encode(k, [p for group in order for p in group])
-        for order in product(*(permutations(g) for g in groups))
+    procs, holders = k.live_procs(), k.machine.live_holders()
+    if not symmetry or (len(procs) < 2 and len(holders) < 2):
+        return plain or _encode(k, procs, holders)
+    signatures = {id(p.mm): _signature(p) for p in procs}
+    proc_orders = _orders(procs, [signatures[id(p.mm)] for p in procs], id)
+    holder_orders = _orders(
+        holders,
+        [_holder_signature(k, h, signatures) for h in holders],
+        lambda h: (h.pfn, id(h.allowed), id(h.mm)),
     )
+    if len(proc_orders) == len(holder_orders) == 1:
+        if plain and proc_orders[0] == procs and holder_orders[0] == holders:
+            return plain
+        return _encode(k, proc_orders[0], holder_orders[0])
+    return min(_encode(k, ps, hs) for ps in proc_orders for hs in holder_orders)
+
+
+def _orders(items: list, signatures: list[tuple], same: Callable) -> list[list]:
+    """The orders of items worth trying: by signature, items with equal ones in every order.
+
+    Items with equal signatures and equal same() keys are interchangeable (handles of one
+    process on the same page with the same history set): only their distinct
+    arrangements are tried.
+    """
+    if len(items) < 2:
+        return [items]
+    if len(items) == 2:  # the common case, without sorting
+        (a, b), (x, y) = signatures, items
+        if a != b:
+            return [items] if a < b else [[y, x]]
+        return [items] if same(x) == same(y) else [items, [y, x]]
+    signed = sorted(zip(signatures, range(len(items)), items, strict=True), key=lambda s: s[:2])
+    groups = [[x for _, _, x in group] for _, group in groupby(signed, key=lambda s: s[0])]
+    if len(groups) == len(items):
+        return [[x for _, _, x in signed]]
+    return [
+        [x for arrangement in choice for x in arrangement]
+        for choice in product(*(_arrangements(g, same) for g in groups))
+    ]
+
+
+def _arrangements(group: list, same: Callable) -> list[tuple]:
+    """Every order of group, counting orders that only swap same() items once."""
+    if len(group) == 1:
+        return [tuple(group)]
+    out, keys = [], set()
+    for order in permutations(group):
+        key = tuple(same(x) for x in order)
+        if key not in keys:
+            keys.add(key)
+            out.append(order)
+    return out
 
 
 def _signature(p: Process) -> tuple:
@@ -204,17 +274,26 @@ def _signature(p: Process) -> tuple:
     )
 
 
+def _holder_signature(k: Kernel, h: Holder, procs: dict[int, tuple]) -> tuple:
+    """What a handle looks like without naming anything: orders handles cheaply."""
+    page = k.machine.pages.get(h.pfn) if h.pfn is not None else None
+    return (
+        h.kind, h.addr, h.writable, h.longterm, h.in_flight, h.name in k.oracle.stale,
+        procs.get(id(h.mm)) if h.mm.live else (),
+        () if page is None else (page.refcount, page.mapcount, page.pincount),
+    )  # fmt: skip
+
+
 def _protections(p: Process) -> dict[int, int]:
     """Page address -> 1 (read-only) or 2 (read-write): VMAs without their split points."""
     return {a: 1 + v.write for v in p.mm.vmas for a in range(v.start, v.end, PAGE_SIZE)}
 
 
-def _encode(k: Kernel, procs: list[Process]) -> tuple:
+def _encode(k: Kernel, procs: list[Process], holders: list[Holder]) -> tuple:
     m = k.machine
     ids = _Ids(k)
     pfn, slot, token, tokset = ids.pfn, ids.slot, ids.token, ids.tokset
     pidx = {p.name: i for i, p in enumerate(procs)}
-    holders = m.live_holders()
     hidx = {h.name: i for i, h in enumerate(holders)}
     out_procs = []
     for p in procs:
@@ -270,7 +349,139 @@ def _encode(k: Kernel, procs: list[Process]) -> tuple:
             tuple(pages_out), tuple(slots_out), ids.set_contents())  # fmt: skip
 
 
+# -- copying a state ---------------------------------------------------------------------------
+def _shallow(obj: object) -> Any:
+    """A new object of obj's class with the same attributes (a shallow copy)."""
+    new = object.__new__(type(obj))
+    new.__dict__ = obj.__dict__.copy()
+    return new
+
+
+CLONED = {
+    "Kernel": "policy record machine oracle procs handles trace violations steps",
+    "Machine": "policy pages next_pfn lru_batch swap mms holders stats explain notes "
+    "decisions classify seq",
+    "Oracle": "m logical history stale found step",
+    "Process": "k name pid mm gup_fast",
+    "Page": "pfn data refcount mapcount pincount anon_exclusive swapcache lru",
+    "SwapDevice": "slots next_slot",
+    "SwapSlot": "data count cache",
+    "Mm": "owner vmas ptes write_protect_seq has_pinned next_addr live fork_child "
+    "fork_pending forked_by",
+    "Vma": "start end write",
+    "Pte": "pfn swap write swp_exclusive",
+    "Holder": "kind name mm addr writable longterm pfn released allowed in_flight",
+    "GupFast": "holder seq stage pte",
+}
+"""The attributes clone() copies or shares knowingly, per class of the model."""
+
+
+def unknown_fields(k: Kernel) -> list[str]:
+    """The attributes of k's model that clone() does not know (Class.attribute): a field
+    added to the model must be copied there too, or clone() falls back to pickle."""
+    found = {
+        type(obj).__name__: set(vars(obj)) for obj in (k, k.machine, k.oracle, *k.procs.values())
+    }
+    for cls in (Page, SwapDevice, SwapSlot, Mm, Vma, Pte, Holder, GupFast):
+        found[cls.__name__] = {f.name for f in fields(cls)}
+    return sorted(
+        f"{name}.{attr}"
+        for name, attrs in found.items()
+        for attr in attrs - set(CLONED.get(name, "").split())
+    )
+
+
+_FAST_CLONE: bool | None = None  # whether clone() knows every field, checked once
+
+
+def clone(k: Kernel) -> Kernel:
+    """An independent copy of a Kernel(record=False), as pickle would make, only faster.
+
+    Copies every mutable part of the state (pages, slots, mms with their VMAs, PTEs and
+    fork progress, holders, the oracle's memory, processes, handles, GUP-fast in flight)
+    and shares only immutable ones (the policy, tokens, strings, numbers). Aliasing is
+    kept: a holder's allowed set is its taker's history set, an mm is shared by its
+    process, its holders and the fork in progress. tests/test_explore.py checks that the
+    copy pickles to the same bytes and shares nothing mutable with the original. A model
+    with fields clone() does not know (unknown_fields()) is copied by pickling instead.
+    """
+    global _FAST_CLONE
+    if _FAST_CLONE is None:
+        _FAST_CLONE = not unknown_fields(k)
+    if not _FAST_CLONE:
+        return pickle.loads(pickle.dumps(k, pickle.HIGHEST_PROTOCOL))
+    m, o = k.machine, k.oracle
+    new_k, new_m, new_o = _shallow(k), _shallow(m), _shallow(o)
+    new_k.machine, new_k.oracle, new_o.m = new_m, new_o, new_m
+    new_m.classify = new_o.classify
+    new_m.pages = {pfn: _shallow(pg) for pfn, pg in m.pages.items()}
+    new_m.lru_batch = m.lru_batch.copy()
+    new_m.swap = swap = _shallow(m.swap)
+    swap.slots = {n: _shallow(s) for n, s in m.swap.slots.items()}
+    new_m.stats, new_m.notes, new_m.decisions = m.stats.copy(), m.notes.copy(), m.decisions.copy()
+    mms: dict[int, Mm] = {}
+    new_m.mms = [_mm_copy(mm, mms) for mm in m.mms]
+    sets: dict[int, set] = {}
+    new_o.logical = {name: memory.copy() for name, memory in o.logical.items()}
+    new_o.history = {
+        name: {a: sets.setdefault(id(h), h.copy()) for a, h in history.items()}
+        for name, history in o.history.items()
+    }
+    new_o.stale, new_o.found = o.stale.copy(), o.found.copy()
+    holders = {}
+    for h in m.holders:
+        new = holders[id(h)] = _shallow(h)
+        new.mm = _mm_copy(h.mm, mms)
+        new.allowed = sets.setdefault(id(h.allowed), h.allowed.copy())
+    new_m.holders = list(holders.values())
+    procs = {}
+    for p in k.procs.values():
+        new = procs[id(p)] = _shallow(p)
+        new.k, new.mm = new_k, _mm_copy(p.mm, mms)
+        if p.gup_fast is not None:
+            new.gup_fast = _shallow(p.gup_fast)
+            new.gup_fast.holder = holders[id(p.gup_fast.holder)]
+    new_k.procs = {name: procs[id(p)] for name, p in k.procs.items()}
+    new_k.handles = {}
+    for name, h in k.handles.items():
+        new = new_k.handles[name] = _shallow(h)
+        new.k, new.owner, new.holder = new_k, procs[id(h.owner)], holders[id(h.holder)]
+    new_k.trace, new_k.violations = k.trace.copy(), k.violations.copy()
+    return new_k
+
+
+def _mm_copy(mm: Mm, copies: dict[int, Mm]) -> Mm:
+    """clone()'s copy of mm, made once (an exited mm is no longer in machine.mms, but its
+    process and its holders still refer to it)."""
+    new = copies.get(id(mm))
+    if new is None:
+        new = copies[id(mm)] = _shallow(mm)
+        new.vmas = [_shallow(v) for v in mm.vmas]
+        new.ptes = {a: _shallow(pte) for a, pte in mm.ptes.items()}
+        new.fork_pending = mm.fork_pending.copy()
+        if mm.fork_child is not None:
+            new.fork_child = _mm_copy(mm.fork_child, copies)
+        if mm.forked_by is not None:
+            new.forked_by = _mm_copy(mm.forked_by, copies)
+    return new
+
+
+def _discard(k: Kernel) -> None:
+    """Break the reference cycles of a copy no longer needed, so that reference counting
+    frees it at once (the cyclic collector would, later and at a cost): kernel and its
+    processes and handles, machine and oracle, a forking mm and its child."""
+    for p in k.procs.values():
+        p.mm.fork_child = p.mm.forked_by = None
+    k.machine.__dict__.clear()
+    k.oracle.__dict__.clear()
+    k.__dict__.clear()
+
+
 # -- the search -------------------------------------------------------------------------------
+State = tuple[Kernel | None, tuple[str, ...]]
+"""A state of the frontier: its Kernel, and the actions after the prefix that reach it."""
+
+
 @dataclass
 class _Search:
     """The state of one breadth-first search, shared by explore() and expand()."""
@@ -279,53 +490,199 @@ class _Search:
     universe: Universe
     dedup: bool
     base: Policy | None
-    seen: set = field(default_factory=set)
+    seen: set
+    symmetry: bool
+    plain: set = field(default_factory=set)  # with symmetry: canonical_state(k, False) seen
     found: dict[str, Counterexample] = field(default_factory=dict)
     new: dict[str, Counterexample] = field(default_factory=dict)
     transitions: int = 0
 
 
-def expand(
-    search: _Search, blob: bytes, path: tuple[str, ...], n: int, keep: bool
-) -> list[tuple[bytes, tuple[str, ...]]]:
-    """Every successor of one state (pickled in blob, reached by path) at depth n.
+@dataclass
+class _Level:
+    """What expanding some states found: successors in order, with their canonical states."""
 
-    Each move is applied to a fresh copy of the state; the violations it reports become
+    successors: list[State] = field(default_factory=list)
+    keys: list[tuple] = field(default_factory=list)
+    found: dict[str, Counterexample] = field(default_factory=dict)
+    new: dict[str, Counterexample] = field(default_factory=dict)
+    transitions: int = 0
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> Action:
+    """parse(), once per action text: the same moves come back in every state."""
+    return parse(text)
+
+
+def expand(search: _Search, k: Kernel, path: tuple[str, ...], n: int, keep: bool) -> list[State]:
+    """Every successor of one state (k, reached by path) at depth n.
+
+    Each move is applied to a fresh copy of the state (clone()); the violations it reports become
     counterexamples (the first per kind is a shortest one, breadth first); with dedup a
     successor whose canonical state was reached before is dropped. keep=False (the last
     depth) keeps the paths but not the states.
     """
-    prefix, out = search.universe.prefix, []
-    for action in moves(pickle.loads(blob), search.universe, n):
-        actions = prefix + path + (action,)
-        k = pickle.loads(blob)
-        before = len(k.violations)
+    level = _Level()
+    _expand(search, k, path, n, keep, level)
+    _merge(search, level)
+    return level.successors
+
+
+def _expand(
+    search: _Search,
+    parent: Kernel,
+    path: tuple[str, ...],
+    n: int,
+    keep: bool,
+    level: _Level,
+    consume: bool = False,
+) -> None:
+    """expand() into level; successors whose canonical state is in search.seen are dropped.
+
+    A copy the model refused an action on is used for the next one: a CowError leaves
+    the state untouched (Kernel._op validates before it changes anything). With consume,
+    the last move is applied to parent itself, which the caller no longer needs.
+    """
+    prefix, k = search.universe.prefix, None
+    actions_here = moves(parent, search.universe, n)
+    last = len(actions_here) - 1
+    for i, action in enumerate(actions_here):
+        if k is None:
+            k = parent if consume and i == last else clone(parent)
         try:
-            apply(k, action)
+            perform(k, _parse(action), action)
         except CowError:
             continue
         except Exception as e:
+            actions = prefix + path + (action,)
             raise ModelCrash(
                 f'{search.policy.name}: the model crashed on "{"; ".join(actions)}": {e!r}'
             ) from e
-        search.transitions += 1
-        for v in k.violations[before:]:
-            example = Counterexample(v.kind, actions, n, v.message)
-            search.found.setdefault(v.kind, example)
+        level.transitions += 1
+        actions = prefix + path + (action,) if k.violations else ()
+        for v in k.violations:
+            if v.kind not in search.found and v.kind not in level.found:
+                level.found[v.kind] = Counterexample(v.kind, actions, n, v.message)
             if (
                 search.base
                 and v.kind not in search.new
+                and v.kind not in level.new
                 and not _reproduces(search.base, actions, v.kind)
             ):
-                search.new[v.kind] = example
+                level.new[v.kind] = Counterexample(v.kind, actions, n, v.message)
         del k.violations[:]
+        key = None
         if search.dedup:
-            key = canonical_state(k)
+            plain = None
+            if search.symmetry:  # equal without symmetry is equal with it: cheaper first
+                plain = canonical_state(k, False)
+                if plain in search.plain:
+                    _discard(k)
+                    k = None
+                    continue
+                search.plain.add(plain)
+            key = canonical_state(k, search.symmetry, plain)
             if key in search.seen:
+                _discard(k)
+                k = None
                 continue
             search.seen.add(key)
-        out.append((pickle.dumps(k, pickle.HIGHEST_PROTOCOL) if keep else b"", path + (action,)))
-    return out
+        if not keep:
+            _discard(k)
+        level.successors.append((k if keep else None, path + (action,)))
+        level.keys.append(key)
+        k = None
+
+
+def _merge(search: _Search, level: _Level) -> None:
+    """Take in what expanding the next states (in frontier order) found."""
+    for kind, example in level.found.items():
+        search.found.setdefault(kind, example)
+    for kind, example in level.new.items():
+        search.new.setdefault(kind, example)
+    search.transitions += level.transitions
+
+
+PARALLEL_FRONTIER = 500
+"""A smaller frontier is expanded in this process: forking workers would cost more."""
+
+# A worker process of a parallel search: the search and the frontier, as forked.
+_WORK: tuple[_Search, list[State], int] | None = None
+
+
+def _work(lo: int, hi: int) -> _Level:
+    """Expand frontier[lo:hi] at the last depth in a worker; its seen set grows with what
+    it saw before (in this search, or in its earlier slices)."""
+    search, frontier, n = _WORK
+    level = _Level()
+    for k, path in frontier[lo:hi]:
+        _expand(search, k, path, n, False, level, consume=True)
+    return level
+
+
+def _expand_frontier(
+    search: _Search, frontier: list[State], n: int, keep: bool, jobs: int, report: Callable
+) -> list[State]:
+    """Every new successor of the frontier, in frontier order, whatever jobs is.
+
+    With jobs > 1, at the last depth (keep=False: most of the work, and no states to send
+    back) the frontier is cut into slices that forked workers expand; each worker drops
+    what it has seen, and the merge, slice by slice in frontier order, drops what an
+    earlier slice reached: the first state of each class, and the first counterexample of
+    each kind, are those a single process finds. At the other depths copying the new
+    states back from the workers would cost more than it saves.
+    """
+    if jobs == 1 or keep or len(frontier) < PARALLEL_FRONTIER:
+        successors = []
+        for done, (k, path) in enumerate(frontier):
+            frontier[done] = (None, path)  # its kernel becomes its last successor's
+            level = _Level()
+            _expand(search, k, path, n, keep, level, consume=True)
+            _merge(search, level)
+            successors += level.successors
+            report(done + 1)
+        return successors
+    global _WORK
+    step = max(1, min(256, len(frontier) // (8 * jobs)))
+    slices = [(lo, min(lo + step, len(frontier))) for lo in range(0, len(frontier), step)]
+    _WORK = (search, frontier, n)
+    successors = []
+    gc.freeze()  # the workers' collections then leave the forked heap alone (copy-on-write)
+    try:
+        with get_context("fork").Pool(jobs) as pool:
+            for (_, hi), level in zip(
+                slices, pool.starmap(_work, slices, chunksize=1), strict=True
+            ):
+                for state, key in zip(level.successors, level.keys, strict=True):
+                    if key is not None:
+                        if key in search.seen:
+                            continue
+                        search.seen.add(key)
+                    successors.append(state)
+                _merge(search, level)
+                report(hi)
+    finally:
+        _WORK = None
+        gc.unfreeze()
+    return successors
+
+
+def _reporter(
+    progress: Callable[[str], None] | None, search: _Search, what: str, total: int, start: float
+) -> Callable[[int], None]:
+    """report(done): a progress line every 2 s, on how many of total states are expanded."""
+    last = [time.perf_counter()]
+
+    def report(done: int) -> None:
+        if progress and time.perf_counter() - last[0] > 2:
+            last[0] = time.perf_counter()
+            progress(
+                f"{search.policy.name}: {what}, {done}/{total} states expanded, "
+                f"{search.transitions} explored, {last[0] - start:.0f} s"
+            )
+
+    return report
 
 
 def explore(
@@ -336,43 +693,43 @@ def explore(
     kinds: Iterable[str] = VIOLATION_KINDS,
     baseline: str | Policy | None = None,
     progress: Callable[[str], None] | None = None,
+    symmetry: bool = True,
+    jobs: int = 1,
 ) -> SearchResult:
     """Breadth-first search of every action sequence of up to depth actions.
 
-    A state is a pickled Kernel(record=False); with dedup, a state whose canonical_state
-    was already reached (at this depth or a shallower one) is not expanded again.
-    Breadth first, the first counterexample found for a kind is a shortest one. With a
-    baseline policy, SearchResult.new also keeps, per kind, the shortest counterexample
-    the baseline does not reproduce (replayed on a plain Kernel): the bug a switched-off
-    rule let in. The search stops early once every kind in kinds has its
-    counterexample(s).
+    A state is a Kernel(record=False), copied with clone(); with dedup, a state whose
+    canonical_state (with or without symmetry) was already reached (at this depth or a
+    shallower one) is not expanded again. Breadth first, the first counterexample found
+    for a kind is a shortest one. With a baseline policy, SearchResult.new also keeps,
+    per kind, the shortest counterexample the baseline does not reproduce (replayed on
+    a plain Kernel): the bug a switched-off rule let in. The search stops early once
+    every kind in kinds has its counterexample(s). jobs > 1 expands the last depth's
+    frontier (most of the work) in that many forked processes, with the same result.
     """
     policy = get_policy(policy)
     base = None if baseline is None else get_policy(baseline)
     if depth < 0:
         raise BadArgument(f"depth must be >= 0, not {depth}")
+    if jobs < 1:
+        raise BadArgument(f"jobs must be >= 1, not {jobs}")
     wanted = set(kinds)
-    start = last_report = time.perf_counter()
+    start = time.perf_counter()
     root = search_kernel(policy, universe)
-    search = _Search(policy, universe, dedup, base, {canonical_state(root)})
-    frontier = [(pickle.dumps(root, pickle.HIGHEST_PROTOCOL), ())]
-    new_states, reached = [], depth
+    search = _Search(policy, universe, dedup, base, {canonical_state(root, symmetry)}, symmetry)
+    search.plain.add(canonical_state(root, False))
+    frontier: list[State] = [(root, ())]
+    new_states, explored, times, reached = [], [], [], depth
     for n in range(1, depth + 1):
-        successors = []
-        for done, (blob, path) in enumerate(frontier):
-            successors += expand(search, blob, path, n, keep=n < depth)
-            if progress and time.perf_counter() - last_report > 2:
-                last_report = time.perf_counter()
-                progress(
-                    f"{policy.name}: depth {n}/{depth}, {done + 1}/{len(frontier)} "
-                    f"states expanded, {search.transitions} explored, "
-                    f"{last_report - start:.0f} s"
-                )
-        new_states.append(len(successors))
-        frontier = successors
+        last_start, before = time.perf_counter(), search.transitions
+        report = _reporter(progress, search, f"depth {n}/{depth}", len(frontier), start)
+        frontier = _expand_frontier(search, frontier, n, n < depth, jobs, report)
+        new_states.append(len(frontier))
+        explored.append(search.transitions - before)
+        times.append(time.perf_counter() - last_start)
         if progress:
             progress(
-                f"{policy.name}: depth {n}/{depth} done: {len(successors)} new states, "
+                f"{policy.name}: depth {n}/{depth} done: {len(frontier)} new states, "
                 f"{search.transitions} explored, {time.perf_counter() - start:.1f} s"
             )
         if wanted <= set(search.found) and (base is None or wanted <= set(search.new)):
@@ -383,7 +740,8 @@ def explore(
     return SearchResult(
         policy.name, reached, universe, _ordered(search.found), 1 + sum(new_states),
         search.transitions, time.perf_counter() - start, tuple(new_states),
-        None if base is None else base.name, _ordered(search.new),
+        None if base is None else base.name, _ordered(search.new), tuple(explored),
+        tuple(times), symmetry, jobs,
     )  # fmt: skip
 
 
@@ -395,9 +753,10 @@ def _reproduces(policy: Policy, actions: tuple[str, ...], kind: str) -> bool:
     """Does the same sequence make the oracle report kind under policy too?
 
     A sequence the policy refuses (a CowError) counts as reproduced: it proves nothing.
+    Replayed on a Kernel(record=False): violations are found the same way, untraced.
     """
     try:
-        k = run_actions(actions, policy)
+        k = run_actions(actions, kernel=Kernel(policy, record=False))
     except CowError:
         return True
     return any(v.kind == kind for v in k.violations)
@@ -432,16 +791,26 @@ def table(
     rows: Sequence[TableRow] | None = None,
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
+    symmetry: bool = True,
 ) -> list[SearchResult]:
-    """explore() every row (table_rows() by default), rows in parallel processes."""
+    """explore() every row (table_rows() by default), rows in parallel processes.
+
+    jobs (default: the cores) processes run the rows; a single row splits its frontier
+    over them instead.
+    """
     rows = table_rows() if rows is None else rows
-    jobs = jobs or min(len(rows), os.cpu_count() or 1)
-    if jobs == 1:
-        return [explore(p, depth, universe, baseline=b, progress=progress) for p, b in rows]
+    jobs = jobs or os.cpu_count() or 1
+    if len(rows) == 1 or jobs == 1:
+        return [
+            explore(p, depth, universe, baseline=b, progress=progress, symmetry=symmetry,
+                    jobs=jobs if len(rows) == 1 else 1)
+            for p, b in rows
+        ]  # fmt: skip
     results: dict[int, SearchResult] = {}
-    with ProcessPoolExecutor(jobs) as pool:
+    with ProcessPoolExecutor(min(jobs, len(rows))) as pool:
         futures = {
-            pool.submit(explore, p, depth, universe, baseline=b): i for i, (p, b) in enumerate(rows)
+            pool.submit(explore, p, depth, universe, baseline=b, symmetry=symmetry): i
+            for i, (p, b) in enumerate(rows)
         }
         for future in as_completed(futures):
             result = results[futures[future]] = future.result()
@@ -552,7 +921,19 @@ def _parser() -> argparse.ArgumentParser:
         help="every preset and linux-5.11 without each rule (ignores -p, -w)",
     )
     ap.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
-    ap.add_argument("-j", "--jobs", type=int, help="processes for the rows (default: cores)")
+    ap.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        help="processes (default: the cores): the rows of --table, or one row's frontier",
+    )
+    ap.add_argument(
+        "--symmetry",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="merge states that differ only by which process or which handle is which "
+        "(default: on)",
+    )
     return ap
 
 
@@ -574,11 +955,19 @@ def main(argv: Sequence[str]) -> int:
         print(
             f"cowlib explore: {'table' if args.table else 'policy=' + rows[0][0].name} "
             f"depth={depth} procs={universe.procs} pages={universe.pages} "
-            f'ops={",".join(universe.ops)}\n  prefix "{"; ".join(universe.prefix)}"',
+            f"ops={','.join(universe.ops)}{'' if args.symmetry else ' symmetry=off'}\n"
+            f'  prefix "{"; ".join(universe.prefix)}"',
             flush=True,
         )
+        if args.jobs is not None and args.jobs < 1:
+            raise BadArgument(f"--jobs must be >= 1, not {args.jobs}")
         results = table(
-            depth, universe, rows, args.jobs, lambda line: print(line, file=sys.stderr, flush=True)
+            depth,
+            universe,
+            rows,
+            args.jobs,
+            lambda line: print(line, file=sys.stderr, flush=True),
+            args.symmetry,
         )
     except CowError as e:
         print(f"cowlib explore: error: {e}", file=sys.stderr)
@@ -591,6 +980,7 @@ def main(argv: Sequence[str]) -> int:
             f"\n{r.policy}: {r.states} distinct states, {r.transitions} explored in "
             f"{r.seconds:.1f} s ({r.transitions / max(r.seconds, 1e-9):.0f} explored/s)"
         )
+        print(r.per_depth())
         for ce in r.found.values():
             print(f"  {ce.kind} ({ce.length}): {ce.script}\n    {ce.message}")
         for ce in r.new.values():
