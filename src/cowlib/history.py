@@ -810,6 +810,30 @@ _COMMITS: tuple[Commit, ...] = (
         ),
     ),
     Commit(
+        id="3917c80280c9",
+        title="thp: change CoW semantics for anon-THP",
+        author="Kirill A. Shutemov",
+        tag="v5.8-rc1",
+        source=_join(
+            "<20200416160026.16538-8-kirill.shutemov@linux.intel.com> ('[PATCHv4 7/8] thp: "
+            "Change CoW semantics for anon-THP', 16 Apr 2020)",
+            'Fixes: 3917c80280c9 ("thp: change CoW semantics for anon-THP") with \'Cc: '
+            "stable@vger.kernel.org # v5.8+' in Gavin Shan's compaction fix (2022)",
+            "'Since commit 3917c80280c93a7123f ... THP CoW page fault is rewritten. Now it just "
+            "splits pmd then fallback to base page fault' (LKML, a later cleanup)",
+        ),
+        verified=False,
+        summary=(
+            "A write fault on a PMD-mapped THP that cannot be reused no longer copies the whole "
+            "THP: do_huge_pmd_wp_page() splits the PMD and the PTE fault copies one subpage."
+        ),
+        note=(
+            "title and author read in the patch mail and in Fixes: tags with the full id; the "
+            "first tag comes only from a later fix's 'Cc: stable # v5.8+' (the 5.8 merge window "
+            "took Andrew Morton's emailed batches), not from a push log or rc shortlog"
+        ),
+    ),
+    Commit(
         id="781a3ca5c345",
         title="mm: prohibit the last subpage from reusing the entire large folio",
         author="Barry Song",
@@ -1126,6 +1150,19 @@ _MAILS: tuple[Mail, ...] = (
         True,
     ),
     Mail(
+        "torvalds-2021-12-17e",
+        "2021-12-17T18:17:47-08:00",
+        "Linus Torvalds",
+        _THREAD,
+        "<CAHk-=wjjNx2Ch2j7P+7vDceK39PpmrOqby3gXuTY4aj62dowFw@mail.gmail.com>",
+        "do_huge_pmd_wp_page() still reuses a THP when reuse_swap_page() says so, and "
+        '\'the problem is literally that reuse_swap_page() uses that "page_mapcount()" '
+        "logic, and doesn't take into account that the page is actually used by a GUP "
+        "reference'.",
+        "linux-doc / LKML archive",
+        True,
+    ),
+    Mail(
         "david-2021-12-18",
         "2021-12-18T10:57:54+01:00",
         "David Hildenbrand",
@@ -1239,6 +1276,19 @@ _MAILS: tuple[Mail, ...] = (
         "FOLL_GET users remain: 'Most of O_DIRECT should be using it nowadays', but of "
         "vmsplice() he writes 'I don't think it was fixed yet to use FOLL_PIN'.",
         "kvm / linux-mm archive",
+        True,
+    ),
+    Mail(
+        "david-2024-04-26",
+        "2024-04-26T19:28:31+02:00",
+        "David Hildenbrand",
+        "Re: [PATCH v1 1/3] mm/gup: consistently name GUP-fast functions",
+        "<8b42a24d-caf0-46ef-9e15-0f88d47d2f21@redhat.com>",
+        "Why hugetlb keeps the mapcount test: hugetlb pages are scarce and cannot be "
+        "overcommitted, a COW after fork() may find no second page and would have to crash "
+        "the program, and hugetlb_fault() holds its own folio reference, so a refcount test "
+        "would always copy; the vmsplice() leak stays until vmsplice() uses FOLL_PIN.",
+        "linux-mm / linux-mips archive",
         True,
     ),
     Mail(
