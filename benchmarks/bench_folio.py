@@ -7,8 +7,7 @@ selftest (778 instances) for one preset <= 10 s.
 import statistics
 import time
 
-from cowlib import PRESETS, Kernel
-from cowlib import selftest
+from cowlib import PRESETS, Kernel, selftest
 
 
 def populated(shared: bool):

@@ -8,25 +8,33 @@ from hypothesis import strategies as st
 from cowlib import PRESETS, CowError, Kernel
 from cowlib.actions import apply
 from cowlib.oracle import accounting_problems
+from test_properties import release_everything
 
-SETUP = ["P:mmap 8 thp=2", "P:write 0 A", "P:mmap 4 hugetlb=2", "P:write 8 H"]
-# page 0..7: a THP VMA (PMD order 2 here: 4-page PMD-mapped THPs), 8..11: a hugetlb page
-MOVES = [
-    "P:write 1 B", "P:write 5 B2", "C:write 1 Z", "C:write 2 Z2", "P:write 8 H2",
-    "C:write 8 HC", "P:read 2", "C:read 1", "P:fork C", "C:exit",
-    "P:mprotect 1 1 r", "P:mprotect 1 1 rw", "P:mprotect 0 4 r", "P:mprotect 0 4 rw",
-    "P:madvise 1 3 dontneed", "P:madvise 0 4 dontfork", "P:madvise 0 4 dofork",
-    "P:madvise 0 4 collapse", "K:pageout P 0 4", "K:pageout P 1", "P:mremap 2 2",
-    "P:pin 0 rw", "P:pin 1 ro", "P:pin 8 rw", "C:pin 1 ro fast", "P:vmsplice 1",
-    "C:vmsplice 2", "P:get 3", "pin1:read", "pin1:unpin", "pipe1:read", "pipe1:close",
-    "ref1:put", "C:munmap 0 4", "P:munmap 4 4", "P:memset 0 4 M",
+SETUP = [
+    "P:mmap 8 thp=3", "P:write 0 A",  # pages 0-7: PMD-mapped THPs (PMD order 3 here)
+    "P:mmap 8 thp=2", "P:write 8 M",  # pages 8-15: multi-size THP of order 2, PTE-mapped
+    "K:memfd mfd 2", "P:mmap 2 file=mfd", "P:mmap 2 file=mfd shared ro",  # pages 16-19
+    "P:read 16", "P:read 18",
+    "P:mmap 4 hugetlb=2", "P:write 20 H",  # pages 20-23: one hugetlb page
 ]  # fmt: skip
-CHOICES = st.lists(st.integers(0, len(MOVES) - 1), min_size=1, max_size=14)
+MOVES = [
+    "P:write 1 B", "P:write 9 B2", "C:write 9 Z", "C:write 10 Z2", "P:write 16 F",
+    "C:write 17 G", "P:read 18", "C:read 19", "P:fork C", "C:exit", "P:mprotect 1 1 r",
+    "P:mprotect 1 1 rw", "P:mprotect 8 4 r", "P:mprotect 8 4 rw", "P:madvise 9 3 dontneed",
+    "P:madvise 8 4 dontfork", "P:madvise 8 4 dofork", "P:madvise 0 8 collapse",
+    "P:madvise 8 8 collapse", "K:pageout P 8 4", "K:pageout P 0 8", "K:pageout P 9",
+    "P:mremap 10 2", "P:pin 0 rw", "P:pin 9 ro", "P:pin 16 ro", "P:pin 20 rw",
+    "C:pin 9 ro fast", "P:vmsplice 9", "C:vmsplice 10", "P:get 11", "pin1:read",
+    "pin1:unpin", "pipe1:read", "pipe1:close", "ref1:put", "C:munmap 8 4", "P:munmap 12 4",
+    "P:memset 8 4 M", "C:read 20", "C:write 20 HC", "P:vmsplice 20", "P:fork D",
+    "D:write 9 DD", "D:exit",
+]  # fmt: skip
+CHOICES = st.lists(st.integers(0, len(MOVES) - 1), min_size=1, max_size=20)
 EXAMPLES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def run(policy, choices):
-    k = Kernel(policy, pmd_order=2)
+    k = Kernel(policy, pmd_order=3)
     for action in SETUP:
         apply(k, action)
     for choice in choices:
@@ -38,7 +46,7 @@ def run(policy, choices):
     return k
 
 
-HUGETLB = range(0x18000, 0x1C000)  # where SETUP's hugetlb mapping lands
+HUGETLB = range(0x24000, 0x28000)  # where SETUP's hugetlb mapping lands
 
 
 def hugetlb_gup_leak(k, v):
@@ -59,12 +67,7 @@ def make_property(preset):
         if preset == "linux-6.x":
             bad = [v for v in k.violations if not hugetlb_gup_leak(k, v)]
             assert not bad, [str(v) for v in bad] + [s.action for s in k.trace]
-        for h in k.live_handles():
-            if h.pfn is not None:
-                h.release()
-        for p in list(k.procs.values()):
-            if p.alive:
-                p.exit()
+        release_everything(k)
         assert accounting_problems(k.machine) == []
 
     return prop

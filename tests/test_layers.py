@@ -10,40 +10,6 @@ from pathlib import Path
 import cowlib
 
 SRC = Path(cowlib.__file__).parent
-LAYERS = [
-    {"errors"},
-    {"mm_types", "history", "kernel_names"},
-    {"policy"},
-    {"trace"},
-    {"machine"},
-    {
-        "swap",
-        "swapfile",
-        "huge_memory",
-        "hugetlb",
-        "rmap",
-        "memory",
-        "gup",
-        "vmscan",
-        "khugepaged",
-        "madvise",
-        "mmap",
-        "mremap",
-        "mprotect",
-        "fork",
-    },
-    {"oracle"},
-    {"grammar"},
-    {"kernel"},
-    {"actions"},
-    {"scenarios", "selftest"},
-    {"replay", "moves"},
-    {"explore"},
-    {"lab"},
-    {"view"},
-    {"cli", "web"},
-]
-RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 # kernel paths may call each other only downwards in this order (mm/ files call each other)
 PATHS = [
     "swap",
@@ -61,6 +27,25 @@ PATHS = [
     "mprotect",
     "fork",
 ]
+LAYERS = [
+    {"errors"},
+    {"mm_types", "history", "kernel_names"},
+    {"policy"},
+    {"trace"},
+    {"machine"},
+    set(PATHS),
+    {"oracle"},
+    {"grammar"},
+    {"kernel"},
+    {"actions"},
+    {"scenarios", "selftest"},
+    {"replay", "moves"},
+    {"explore"},
+    {"lab"},
+    {"view"},
+    {"cli", "web"},
+]
+RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 
 
 def module_of(path: Path) -> str:

@@ -17,6 +17,7 @@ kernel (cowlib.actions applies actions to a Kernel).
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import shlex
 from collections.abc import Iterable
@@ -212,11 +213,17 @@ def split_actions(actions: str | Iterable[str]) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> Action:
-    """One action, checked against VERBS; a BadArgument says what was expected."""
+    """One action, checked against VERBS; a BadArgument says what was expected.
+
+    Cached: an Action is immutable, and replays and the explorer parse the same few
+    strings over and over (errors are raised, never cached).
+    """
     subject, sep, rest = text.strip().partition(":")
     try:
-        words = shlex.split(rest)
+        # shlex only where quoting or escapes need it: without them, both split alike.
+        words = shlex.split(rest) if _QUOTING.search(rest) else rest.split()
     except ValueError as e:
         raise BadArgument(f"{text!r}: cannot parse: {e}") from None
     if not sep or not subject or not words:
@@ -238,6 +245,7 @@ def parse(text: str) -> Action:
     return Action(subject, name, matched)
 
 
+_QUOTING = re.compile(r"['\"\\]")
 PLACEHOLDERS = ("N", "I", "V", "NAME", "PROC", "K", "FILE")
 
 

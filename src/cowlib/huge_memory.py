@@ -9,7 +9,10 @@ Simplifications, said once here: PageAnonExclusive of a PMD-mapped THP is kept o
 subpage and set or cleared on all of them together (the kernel keeps it on the head
 page while PMD-mapped and copies it to every subpage when it splits the PMD, so what the
 fault paths see is the same); the huge zero page is never refcounted (the kernel counts
-it per mm, not per mapping).
+it per mm, not per mapping); a COW of a PMD-mapped THP that is not reused splits the PMD
+and copies one subpage in every era (before 5.8, Kirill Shutemov's "thp: change CoW
+semantics for anon-THP", the kernel copied the whole THP instead: the same reuse
+decision, a larger copy).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """mm/hugetlb.c: private hugetlb mappings, with their own fault, COW and fork paths.
 
 One huge entry (kept in Mm.pmds) maps a whole hugetlb folio. hugetlb decides reuse by
-the mapcount, in every era: hugetlb_wp() (hugetlb_cow() before 6.0) reuses an anonymous
+the mapcount, in every era: hugetlb_wp() (hugetlb_cow() before 5.19) reuses an anonymous
 folio mapped once, whatever else holds a reference. b8a2528835b3 documents why (copying
 on unexpected references could kill fork()+exit() users when huge pages run out) and
 that, as a side effect, FOLL_GET users such as vmsplice() can still see leaks; cow.c
@@ -63,7 +63,7 @@ def hugetlb_no_page(m: Machine, mm: Mm, vma: Vma, start: int, write: bool) -> No
 
 
 def hugetlb_wp(m: Machine, mm: Mm, start: int, pmd: Pmd, unshare: bool) -> None:
-    """hugetlb_wp() (hugetlb_cow() before 6.0): reuse an anonymous folio mapped once,
+    """hugetlb_wp() (hugetlb_cow() before 5.19): reuse an anonymous folio mapped once,
     else copy the whole folio. The mapcount decides; the refcount is not consulted."""
     folio = m.pages[pmd.pfn].folio
     name = m.fn("hugetlb_wp")
@@ -101,7 +101,7 @@ def copy_hugetlb_page_range(m: Machine, parent: Mm, child: Mm, start: int) -> No
     only an exclusive one (hugetlb_try_dup_anon_rmap() refuses)."""
     pmd = parent.pmds[start]
     folio = m.pages[pmd.pfn].folio
-    where = f"{m.fn('copy_hugetlb_page_range')}({parent.owner}->{child.owner}, {start:#x})"
+    where = f"copy_hugetlb_page_range({parent.owner}->{child.owner}, {start:#x})"
     pinned = (
         folio.anon
         and m.policy.fork_copies_pinned

@@ -161,6 +161,22 @@ RENAMED: dict[str, tuple[Name, ...]] = {
             "renamed in the 6.1 vmscan folio conversion; boundary not read in a shortlog",
         ),
     ),
+    # hugetlb's COW fault handler
+    "hugetlb_wp": (
+        Name(
+            "hugetlb_cow()",
+            "v5.7",
+            "mm/hugetlb.c of v5.7 has it ('Hugetlb: Copy on Write support', David Gibson, "
+            "2.6 era); the model names no older release, so no first tag was read",
+        ),
+        Name(
+            "hugetlb_wp()",
+            "v5.19-rc1",
+            "renamed when hugetlb learned FAULT_FLAG_UNSHARE (c89357e27f20, 5.19) as the "
+            "issue-13 research notes read it; 'mm: extend FAULT_FLAG_UNSHARE support to "
+            "anything in a COW mapping' (6.2) already calls it hugetlb_wp()",
+        ),
+    ),
     "reclaim:page_maybe_dma_pinned": (
         Name("page_maybe_dma_pinned()", "v5.7-rc1", "feb889fb40fa's check"),
         Name(
@@ -215,6 +231,28 @@ STABLE: dict[str, tuple[str, str | None]] = {
     "mprotect()": ("v2.6.12", None),  # the system call
     "down_write_killable()": ("v4.7-rc1", None),  # rwsem operations
     "up_write()": ("v2.6.12", None),
+    # large folios: THP came with 2.6.38; names below v5.7 with "v5.7" were read in v5.7's
+    # code (the model names no older release) and not traced further back
+    "do_huge_pmd_anonymous_page()": ("v2.6.38-rc1", None),
+    "do_huge_pmd_wp_page()": ("v2.6.38-rc1", None),
+    "copy_huge_pmd()": ("v2.6.38-rc1", None),
+    "zap_huge_pmd()": ("v2.6.38-rc1", None),
+    "pmdp_set_wrprotect()": ("v2.6.38-rc1", None),
+    "split_huge_page()": ("v2.6.38-rc1", None),
+    "collapse_huge_page()": ("v2.6.38-rc1", None),
+    "__split_huge_pmd()": ("v4.5-rc1", None),  # the THP refcounting rework
+    "change_huge_pmd()": ("v5.7", None),
+    "hugetlb_no_page()": ("v5.7", None),
+    "copy_hugetlb_page_range()": ("v5.7", None),
+    "huge_ptep_set_wrprotect()": ("v5.7", None),
+    "do_read_fault()": ("v5.7", None),
+    "do_cow_fault()": ("v5.7", None),
+    "try_to_unmap()": ("v2.6.12", None),
+    "madvise_collapse()": ("v6.1-rc1", None),  # 7d8faaf15545
+    "madvise_cold_or_pageout_pte_range()": ("v5.4-rc1", None),  # with madvise_pageout()
+    "__wp_can_reuse_large_anon_folio()": ("v6.15-rc1", None),  # 1da190f4d0a6
+    "madvise()": ("v2.6.12", None),  # the system calls
+    "mremap()": ("v2.6.12", None),
     # words the notes use that are not calls
     "mmap_sem": ("v2.6.12", "v5.8-rc1"),  # renamed mmap_lock by the locking API series
     "write_protect_seq": ("v5.11-rc1", None),  # 57efa1fe5957

@@ -71,8 +71,9 @@ def collapse_huge_page(m: Machine, mm: Mm, start: int) -> str | None:
     set_exclusive(m, new, True)
     map_folio_pmd(m, mm, start, new, vma.write)
     m.note(
-        f"collapse_huge_page({mm.owner}, {start:#x}): {len(folios)} folio(s) copied into new "
-        f"THP pfn {new.pfn}, mapped by a PMD"
+        f"collapse_huge_page({mm.owner}, {start:#x}): the pages of {len(folios)} "
+        f"{'folio' if len(folios) == 1 else 'folios'} copied into new THP pfn {new.pfn}, "
+        "mapped by a PMD"
     )
     return None
 

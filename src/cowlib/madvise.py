@@ -76,7 +76,7 @@ def madvise_dontneed(m: Machine, mm: Mm, addrs: list[int]) -> None:
     zap_huge_range(m, mm, addrs[0], addrs[-1] + PAGE_SIZE)
     for addr in addrs:
         zap_pte(m, mm, addr)
-    m.note(f"madvise_dontneed({mm.owner}, {addrs[0]:#x}, {len(addrs)} pages): zapped")
+    m.note(f"madvise({mm.owner}, {addrs[0]:#x}, {len(addrs)} pages, MADV_DONTNEED): zapped")
 
 
 def madvise_vma_flag(m: Machine, mm: Mm, addrs: list[int], **flag: object) -> None:

@@ -137,16 +137,21 @@ def do_fault_large_or_file(m: Machine, mm: Mm, vma: Vma, addr: int, write: bool)
 def do_file_fault(m: Machine, mm: Mm, vma: Vma, addr: int, write: bool) -> None:
     """do_read_fault() / do_cow_fault() / do_shared_fault() on a file page."""
     page = m.pages[m.files[vma.file][vma.pgoff + (addr - vma.start) // PAGE_SIZE]]
-    where = f"do_fault({mm.owner}, {addr:#x})"
     if vma.shared or not write:
         map_page(mm, addr, page, write=vma.shared and vma.write)
-        m.note(f"{where}: map page cache pfn {page.pfn} of {vma.file} read-only")
+        m.note(
+            f"do_read_fault({mm.owner}, {addr:#x}): map page cache pfn {page.pfn} of "
+            f"{vma.file} read-only"
+        )
         return
     new = m.alloc_page(page.data)
     new.anon_exclusive = m.policy.anon_exclusive
     map_page(mm, addr, new, write=vma.write)
     lru_cache_add(m, new)
-    m.note(f"{where}: do_cow_fault(): copy page cache pfn {page.pfn} into new pfn {new.pfn}")
+    m.note(
+        f"do_cow_fault({mm.owner}, {addr:#x}): copy page cache pfn {page.pfn} into new pfn "
+        f"{new.pfn}"
+    )
 
 
 def page_count_test(m: Machine, page: Page) -> tuple[bool, str]:
@@ -196,9 +201,9 @@ def wp_can_reuse_anon_folio(m: Machine, page: Page) -> tuple[bool, str]:
 
 
 def wp_can_reuse_large_anon_folio(m: Machine, page: Subpage) -> tuple[bool, str]:
-    """A large folio's subpage that is not PageAnonExclusive, since 6.10.
+    """A large folio's subpage that is not PageAnonExclusive, since 6.9.
 
-    781a3ca5c345 (6.10): never reuse a subpage of a large folio, not even the last one
+    781a3ca5c345 (6.9): never reuse a subpage of a large folio, not even the last one
     mapped. 6.15 (1da190f4d0a6, on the MM owner tracking of 6af8cb80d3a9):
     __wp_can_reuse_large_anon_folio() reuses when more than one page is mapped, every
     reference is a mapping (folio_large_mapcount() == folio_ref_count()) and all the
@@ -207,11 +212,11 @@ def wp_can_reuse_large_anon_folio(m: Machine, page: Subpage) -> tuple[bool, str]
     """
     folio = page.folio
     if not m.policy.since("large_reuse"):
-        return False, f"{m.fn('folio_test_large')} -> copy (781a3ca5c345)"
+        return False, "a large folio -> copy (781a3ca5c345)"
     where = "__wp_can_reuse_large_anon_folio()"
     mapcount = folio.large_mapcount
     if mapcount <= 1:
-        return False, f"{where}: folio_large_mapcount()={mapcount} <= 1 -> copy"
+        return False, f"{where}: large mapcount {mapcount} <= 1 -> copy"
     owners = {
         mm.owner
         for mm in m.live_mms()
@@ -222,7 +227,7 @@ def wp_can_reuse_large_anon_folio(m: Machine, page: Subpage) -> tuple[bool, str]
         return False, f"{where}: mapped by {len(owners)} MMs -> copy"
     if mapcount != folio.refcount:
         return False, (
-            f"{where}: folio_large_mapcount()={mapcount} != "
+            f"{where}: large mapcount {mapcount} != "
             f"{m.fn('folio_ref_count')}={folio.refcount} -> copy"
         )
     return True, f"{where}: all {mapcount} references are this MM's mappings -> reuse"

@@ -51,7 +51,4 @@ def change_huge_pmds(m: Machine, mm: Mm, lo: int, hi: int, write: bool) -> None:
             and not pmd.write
         ):
             pmd.write = True
-            m.note(
-                f"change_huge_pmd({mm.owner}, {start:#x}): "
-                "can_change_pmd_writable(): PageAnonExclusive -> writable now"
-            )
+            m.note(f"change_huge_pmd({mm.owner}, {start:#x}): PageAnonExclusive -> writable now")

@@ -33,6 +33,7 @@ class Oracle:
         self.logical: dict[str, dict[int, Token]] = {}
         self.history: dict[str, dict[int, set[Token]]] = {}
         self.stale: set[str] = set()  # pins already reported stale
+        self.detached: set[str] = set()  # holders whose page MADV_DONTNEED took away
         self.found: list[Violation] = []  # violations of the step being run
         self.step = 0  # index of the step being run
         m.classify = self.classify
@@ -62,9 +63,13 @@ class Oracle:
             self.munmap(child, [a for a in self.logical[child.owner] if not child.find_vma(a)])
 
     def dontneed(self, mm: Mm, addrs: list[int]) -> None:
-        """MADV_DONTNEED: private memory reads zeroes (the file's data, for a file) again."""
+        """MADV_DONTNEED: private memory reads zeroes (the file's data, for a file) again.
+        A pin or reference taken there no longer aliases the process's memory (as after
+        munmap): the program threw the page away, not the kernel."""
         for addr in addrs:
             self.write(mm, addr, ZERO_TOKEN)
+        gone = set(addrs)
+        self.detached |= {h.name for h in self.m.live_holders() if h.mm is mm and h.addr in gone}
 
     def mremap(self, mm: Mm, addrs: list[int], new: int) -> None:
         """The memory moves with its mapping."""
@@ -72,6 +77,10 @@ class Oracle:
         for addr in addrs:
             logical[addr - addrs[0] + new] = logical.pop(addr)
             history[addr - addrs[0] + new] = history.pop(addr)
+        moved = set(addrs)
+        for h in self.m.live_holders():  # a pin keeps aliasing the memory where it went
+            if h.mm is mm and h.addr in moved:
+                h.addr = h.addr - addrs[0] + new
 
     def write(self, mm: Mm, addr: int, token: Token) -> None:
         self.logical[mm.owner][addr] = token
@@ -84,7 +93,7 @@ class Oracle:
     def device_write(self, pin: Holder, token: Token) -> None:
         """A device write through a pin is a write to the owner's memory."""
         pin.allowed.add(token)
-        if pin.addr in self.logical.get(pin.mm.owner, {}):
+        if pin.name not in self.detached and pin.addr in self.logical.get(pin.mm.owner, {}):
             self.write(pin.mm, pin.addr, token)
 
     # -- observations ---------------------------------------------------------------
@@ -160,8 +169,9 @@ class Oracle:
                 continue
             if h.pfn == ZERO_PFN and not h.longterm:
                 continue  # only long-term R/O pins of the zero page are reliable (6.2)
-            if h.in_flight:
-                continue  # GUP-fast has not returned it yet; its re-check may still back off
+            if h.in_flight or h.name in self.detached:
+                continue  # GUP-fast has not returned it yet (its re-check may still back
+                # off), or MADV_DONTNEED took the page away from under it
             pte = h.mm.entry(h.addr)
             if pte is None:
                 continue  # unmapped: the pin no longer aliases process memory

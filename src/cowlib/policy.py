@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+from . import history
 from .errors import BadArgument, UnknownPreset
 from .kernel_names import version_key
 
@@ -332,10 +333,14 @@ class Change:
     """
 
     behaviour: str
-    since: str  # the first tag with it
-    commits: tuple[str, ...] = ()
+    commits: tuple[str, ...]  # the commits that brought it; the last one's tag is `since`
     functions: tuple[str, ...] = ()
     before: str = ""  # what the kernel did until then
+
+    @property
+    def since(self) -> str:
+        """The first tag with this behaviour, from the history registry."""
+        return history.commit(self.commits[-1]).tag
 
 
 CHANGES: dict[str, Change] = {
@@ -343,8 +348,7 @@ CHANGES: dict[str, Change] = {
         "do_huge_pmd_wp_page() reuses a PMD-mapped THP only when folio_ref_count() is 1 "
         "(PageAnonExclusive first where the era has it); otherwise it splits the PMD and "
         "do_wp_page() handles the one subpage",
-        "v5.18-rc1",
-        (),
+        ("3bff7e3f1f16",),
         ("do_huge_pmd_wp_page()",),
         "reuse_swap_page(): the largest subpage mapcount plus the PMD mappings plus the "
         "swap count <= 1 reuses the whole THP; page_count() is not consulted",
@@ -352,7 +356,6 @@ CHANGES: dict[str, Change] = {
     "large_last_page": Change(
         "a subpage of a large folio that is not PageAnonExclusive is always copied, even "
         "when it is the folio's last mapped page",
-        "v6.10-rc1",
         ("781a3ca5c345",),
         ("wp_can_reuse_anon_folio()",),
         "the small-page test: a large folio with one mapped subpage and no other "
@@ -361,21 +364,18 @@ CHANGES: dict[str, Change] = {
     "large_reuse": Change(
         "wp_can_reuse_anon_folio() reuses a PTE-mapped large folio when every reference "
         "is a mapping and all mappings are in this MM (MM owner tracking)",
-        "v6.15-rc1",
         ("6af8cb80d3a9", "1da190f4d0a6"),
         ("wp_can_reuse_anon_folio()", "__wp_can_reuse_large_anon_folio()"),
         "copy (a spurious COW whenever the folio was exclusive after all)",
     ),
     "hugetlb_fork_copies_pinned": Change(
         "copy_hugetlb_page_range() gives the child its own copy of a maybe-pinned hugetlb page",
-        "v5.12-rc3",
         ("4eae4efa2c29",),
         ("copy_hugetlb_page_range()",),
         "fork shares every private hugetlb page, pinned or not",
     ),
     "madv_collapse": Change(
         "madvise(MADV_COLLAPSE) collapses a range into a PMD-mapped THP at once",
-        "v6.1-rc1",
         ("7d8faaf15545",),
         ("madvise_collapse()",),
         "MADV_COLLAPSE does not exist: madvise() fails with EINVAL",

@@ -396,9 +396,12 @@ def _why(k: Kernel, failed: bool) -> str:
                 return line.strip() + (f"; {k.violations[0].message}" if k.violations else "")
         return k.violations[0].message if k.violations else "the reads differ"
     last = next((s for s in reversed(k.trace) if "memset" in s.op), None)
-    for line in (last.explain.splitlines() if last else []) + lines:
+    for line in last.explain.splitlines() if last else []:
         if any(d in line for d in DECIDERS) and "->" in line:
             return line.strip()
+    for line in reversed(lines):  # no fault on the write: the step that made it so
+        if any(d in line for d in (*DECIDERS, "collapse_huge_page", "writable now")):
+            return "no write fault; " + line.strip()
     return "no COW decision: every page stayed the writer's own"
 
 

@@ -85,7 +85,7 @@ def pageout_folio(m: Machine, mm: Mm, folio: Folio) -> bool:
         swap_entry_free(m, slot)
     m.stats["swapouts"] += len(slots)
     m.note(
-        f"{where}: folio_alloc_swap() -> slots {min(slots.values())}..{max(slots.values())}; "
+        f"{where}: one swap slot per subpage ({min(slots.values())}..{max(slots.values())}); "
         f"try_to_unmap(): every PTE -> swap entry; pageout() -> folio freed"
     )
     return True

@@ -54,7 +54,17 @@ def diff(old: Snapshot | None, new: Snapshot) -> Changes:
         old_ptes = {pte.addr: pte for pte in before.ptes} if before else {}
         ptes |= {(p.name, pte.addr) for pte in p.ptes if old_ptes.get(pte.addr) != pte}
         now = {pte.addr for pte in p.ptes}
-        gone += [f"{p.name} {a:#x} unmapped" for a in sorted(old_ptes) if a not in now]
+        unmapped = [a for a in sorted(old_ptes) if a not in now]
+        if len(unmapped) > 4:  # a large folio's PTEs, said once
+            gone.append(
+                f"{p.name} {len(unmapped)} PTEs {unmapped[0]:#x}..{unmapped[-1]:#x} unmapped"
+            )
+        else:
+            gone += [f"{p.name} {a:#x} unmapped" for a in unmapped]
+        old_pmds = set(before.pmds) if before else set()
+        ptes |= {(p.name, pmd[0]) for pmd in p.pmds if pmd not in old_pmds}
+        now_pmds = {pmd[0] for pmd in p.pmds}
+        gone += [f"{p.name} PMD {pmd[0]:#x} unmapped" for pmd in old_pmds if pmd[0] not in now_pmds]
     old_pages = {pg.pfn: pg for pg in old.pages}
     new_pfns = {pg.pfn for pg in new.pages}
     pages, fields = set(), {}
@@ -72,7 +82,16 @@ def diff(old: Snapshot | None, new: Snapshot) -> Changes:
             fields[pg.pfn] = changed
         if changed or any(pg.pfn in d for d in deltas.values()):
             pages.add(pg.pfn)
-    gone += [f"pfn {pfn} freed" for pfn in sorted(old_pages) if pfn not in new_pfns]
+    pages |= {pg.folio for pg in new.pages if pg.folio is not None and pg.pfn in pages}
+    freed_folios = sorted(
+        {pg.folio for pfn, pg in old_pages.items() if pg.folio is not None and pfn not in new_pfns}
+    )
+    gone += [
+        f"pfn {pfn} freed"
+        for pfn in sorted(old_pages)
+        if pfn not in new_pfns and old_pages[pfn].folio is None
+    ]
+    gone += [f"folio pfn {head} freed" for head in freed_folios]
     old_holders = {h.name: h for h in old.holders}
     holders = {h.name for h in new.holders if old_holders.get(h.name) != h}
     now_holders = {h.name for h in new.holders}

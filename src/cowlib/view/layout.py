@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from ..mm_types import PAGE_SIZE
 from ..trace import Snapshot
+from . import folios
+from .folios import Cell, Where, subpage_x
 from .parts import Line
 
 FONT = 12  # px, monospace
@@ -26,7 +28,8 @@ CELL_GAP = 4
 TIER_GAP = (46, 40)  # processes -> pages, pages -> holders
 MIN_WIDTH = 580  # the book's text column: most diagrams show at 1:1 there
 
-Key = tuple  # ("proc", name) | ("pte", name, addr) | ("page", pfn) | ("slot", n) | ("holder", name)
+Key = tuple  # ("proc", name) | ("pte", name, addr) | ("page", pfn) | ("folio", head pfn)
+# | ("slot", n) | ("holder", name)
 
 
 @dataclass
@@ -67,6 +70,7 @@ class Layout:
     boxes: list[Box]
     vmas: list[tuple[float, float, float, str]]  # x1, x2, y, label
     arrows: list[Arrow]
+    runs: dict[Key, int] = field(default_factory=dict)  # PTE cells that stand for n pages
 
 
 def text_width(lines: list[Line]) -> float:
@@ -76,12 +80,6 @@ def text_width(lines: list[Line]) -> float:
 
 def box_height(n_lines: int) -> float:
     return 2 * PAD + n_lines * LINE
-
-
-def _cell_addrs(vmas: tuple[tuple[int, int, bool], ...], ptes: set[int]) -> list[int]:
-    """Every page address of the VMAs, and any PTE outside them, in order."""
-    addrs = {a for start, end, _ in vmas for a in range(start, end, PAGE_SIZE)}
-    return sorted(addrs | ptes)
 
 
 def _place(widths: list[float], desired: list[float], lo: float, hi: float) -> list[float]:
@@ -125,10 +123,15 @@ class _Builder:
         self.boxes: dict[Key, Box] = {}
         self.arrows: list[Arrow] = []
         self.vmas: list[tuple[float, float, float, str]] = []
+        self.where = Where(snap)
+        self.cells: dict[str, list[Cell]] = {}
+        self.cell_of: dict[tuple[str, int], int] = {}  # (process, addr) -> its cell's addr
+        self.runs: dict[Key, int] = {}
 
     def build(self) -> Layout:
         procs = self.snap.procs
-        cells = {p.name: _cell_addrs(p.vmas, {pte.addr for pte in p.ptes}) for p in procs}
+        cells = {p.name: folios.cells(p, self.where) for p in procs}
+        self.cells = cells
         cell_w = max([text_width(v) for k, v in self.lines.items() if k[0] == "pte"] + [60])
         cell_w += 2 * PAD - 4
         proc_w = [
@@ -154,12 +157,17 @@ class _Builder:
             y = self._holders(holder_w, y, width) + TIER_GAP[1]
         self._pte_arrows()
         return Layout(
-            width, max(y - TIER_GAP[1], 0), list(self.boxes.values()), self.vmas, self.arrows
+            width,
+            max(y - TIER_GAP[1], 0),
+            list(self.boxes.values()),
+            self.vmas,
+            self.arrows,
+            self.runs,
         )
 
     # -- tier 1: processes and their PTE cells ---------------------------------------
     def _procs(
-        self, widths: list[float], cells: dict[str, list[int]], cell_w: float, width: float
+        self, widths: list[float], cells: dict[str, list[Cell]], cell_w: float, width: float
     ) -> float:
         head = max(len(self.lines["proc", p.name]) for p in self.snap.procs)
         cell_h = box_height(3) - 4
@@ -169,12 +177,19 @@ class _Builder:
         for p, w in zip(self.snap.procs, widths, strict=True):
             own = height if cells[p.name] else box_height(len(self.lines["proc", p.name]))
             self._box(("proc", p.name), x, 0, w, own)
-            for i, addr in enumerate(cells[p.name]):
-                self._box(
-                    ("pte", p.name, addr), x + PAD + i * (cell_w + CELL_GAP), cy, cell_w, cell_h
-                )
+            for i, cell in enumerate(cells[p.name]):
+                key = ("pte", p.name, cell.addr)
+                self._box(key, x + PAD + i * (cell_w + CELL_GAP), cy, cell_w, cell_h)
+                for n in range(cell.n):
+                    self.cell_of[p.name, cell.addr + n * PAGE_SIZE] = cell.addr
+                if cell.n > 1:
+                    self.runs[key] = cell.n
             for start, end, write in p.vmas:
-                xs = [self.boxes["pte", p.name, a] for a in range(start, end, PAGE_SIZE)]
+                xs = [
+                    self.boxes["pte", p.name, c.addr]
+                    for c in cells[p.name]
+                    if start <= c.addr < end
+                ]
                 self.vmas.append(
                     (xs[0].x, xs[-1].x + xs[-1].w, cy - 4, f"vma {'rw-p' if write else 'r--p'}")
                 )
@@ -187,12 +202,19 @@ class _Builder:
         cached = {s.cache: s.slot for s in self.snap.swap if s.cache is not None}
         units = [
             [("page", pg.pfn)] + ([("slot", cached[pg.pfn])] if pg.pfn in cached else [])
+            if pg.folio is None
+            else [("folio", pg.folio)]
             for pg in self.snap.pages
+            if pg.folio is None or pg.index == 0
         ]
         in_units = {k for u in units for k in u}
-        return units + [
-            [("slot", s.slot)] for s in self.snap.swap if ("slot", s.slot) not in in_units
+        lone = [
+            [self.where.slot_key(s.slot)]
+            for s in self.snap.swap
+            if ("slot", s.slot) not in in_units
+            and self.where.slot_first.get(s.slot, s.slot) == s.slot
         ]
+        return units + lone
 
     def _kind_width(self, kind: str) -> float:
         return max([text_width(v) for k, v in self.lines.items() if k[0] == kind] + [0]) + 2 * PAD
@@ -206,12 +228,18 @@ class _Builder:
         xs = []
         for p in self.snap.procs:
             for pte in p.ptes:
-                kind = "slot" if pte.kind == "swap" else "page"
-                if (kind, pte.target) == key:
-                    xs.append((self.boxes["pte", p.name, pte.addr].cx, 1.0))
+                swap = pte.kind == "swap"
+                dst = self.where.slot_key(pte.target) if swap else self.where.key(pte.target)
+                if dst == key:
+                    xs.append((self.boxes["pte", p.name, self.cell_of[p.name, pte.addr]].cx, 1.0))
+            for addr, head, _, _ in p.pmds:
+                if ("folio", head) == key:
+                    xs.append((self.boxes["pte", p.name, addr].cx, 1.0))
         for h in self.snap.holders:
-            if ("page", h.pfn) == key:
-                cell = self.boxes.get(("pte", h.owner, h.addr)) or self.boxes.get(("proc", h.owner))
+            if h.pfn is not None and self.where.key(h.pfn) == key:
+                cell = self.boxes.get(
+                    ("pte", h.owner, self.cell_of.get((h.owner, h.addr), h.addr))
+                ) or self.boxes.get(("proc", h.owner))
                 if cell is not None:
                     xs.append((cell.cx, 0.5))
         return xs
@@ -260,8 +288,11 @@ class _Builder:
         height = max(box_height(len(self.lines["holder", h.name])) for h in holders)
         desired = []
         for h in holders:
-            target = self.boxes.get(("page", h.pfn)) or self.boxes.get(("pte", h.owner, h.addr))
-            desired.append(target.cx if target else width / 2)
+            page = self.boxes.get(self.where.key(h.pfn)) if h.pfn is not None else None
+            target = page or self.boxes.get(
+                ("pte", h.owner, self.cell_of.get((h.owner, h.addr), h.addr))
+            )
+            desired.append(self._x_of(h.pfn, page) if page else target.cx if target else width / 2)
         order = sorted(range(len(holders)), key=lambda i: (desired[i], holders[i].name))
         lefts = _place([w] * len(order), [desired[i] for i in order], MARGIN, width - MARGIN)
         ups: dict[Key, list[tuple[Box, str]]] = {}
@@ -269,37 +300,63 @@ class _Builder:
             h = holders[i]
             box = self._box(("holder", h.name), left, top, w, height)
             if h.pfn is not None:
-                ups.setdefault(("page", h.pfn), []).append(
-                    (box, "pin" if h.kind == "pin" else "get")
+                ups.setdefault(self.where.key(h.pfn), []).append(
+                    (box, "pin" if h.kind == "pin" else "get", h.pfn)
                 )
         for key, sources in ups.items():
             page = self.boxes.get(key)
             if page is None:
                 continue  # a holder of a freed page: the oracle reports it (accounting)
-            for (src, kind), x in zip(
-                sources, _spread(page, [s.cx for s, _ in sources]), strict=True
-            ):
+            xs = (
+                [self._x_of(pfn, page) for _, _, pfn in sources]
+                if key[0] == "folio"
+                else _spread(page, [s.cx for s, _, _ in sources])
+            )
+            for (src, kind, _), x in zip(sources, xs, strict=True):
                 self.arrows.append(Arrow(kind, src.key, key, src.cx, top, x, page.y + page.h))
         return top + height
 
     # -- arrows from PTE cells --------------------------------------------------------
     def _pte_arrows(self) -> None:
-        downs: dict[Key, list[tuple[Box, str]]] = {}
+        downs: dict[Key, list[tuple[Box, str, int | None]]] = {}
         for p in self.snap.procs:
-            for pte in p.ptes:
-                cell = self.boxes["pte", p.name, pte.addr]
-                dst = ("slot", pte.target) if pte.kind == "swap" else ("page", pte.target)
-                kind = "swap" if pte.kind == "swap" else "rw" if pte.write else "ro"
-                downs.setdefault(dst, []).append((cell, kind))
+            for c in self.cells[p.name]:
+                cell = self.boxes["pte", p.name, c.addr]
+                if c.pmd is not None:
+                    dst, target = ("folio", c.pmd[1]), None
+                elif c.slot is not None:
+                    dst, target = self.where.slot_key(c.slot), None
+                elif c.first is not None:
+                    dst, target = self.where.key(c.first), c.first + c.n // 2
+                elif c.pte is not None:
+                    pte = c.pte
+                    swap = pte.kind == "swap"
+                    dst = self.where.slot_key(pte.target) if swap else self.where.key(pte.target)
+                    target = pte.target
+                else:
+                    continue
+                swapped = c.slot is not None or (c.pte is not None and c.pte.kind == "swap")
+                kind = "swap" if swapped else "rw" if c.write else "ro"
+                downs.setdefault(dst, []).append((cell, kind, target))
         for dst, sources in downs.items():
             box = self.boxes.get(dst)
             if box is None:
                 continue  # a PTE to a freed page or slot: the oracle reports it (accounting)
             sources.sort(key=lambda s: s[0].cx)
-            for (cell, kind), x in zip(
-                sources, _spread(box, [c.cx for c, _ in sources]), strict=True
-            ):
+            xs = (
+                [self._x_of(t, box) for _, _, t in sources]
+                if dst[0] == "folio"
+                else _spread(box, [c.cx for c, _, _ in sources])
+            )
+            for (cell, kind, _), x in zip(sources, xs, strict=True):
                 self.arrows.append(Arrow(kind, cell.key, dst, cell.cx, cell.y + cell.h, x, box.y))
+
+    def _x_of(self, pfn: int | None, box: Box) -> float:
+        """Where an arrow to pfn meets its box: the subpage's column in a folio box."""
+        if box.key[0] != "folio" or pfn is None:
+            return box.cx
+        pages = self.where.folios[box.key[1]]
+        return subpage_x(box.x, PAD, CHAR, self.where.index[pfn], len(pages), box.w)
 
     def _box(self, key: Key, x: float, y: float, w: float, h: float) -> Box:
         box = Box(key, round(x, 1), round(y, 1), round(w, 1), round(h, 1), self.lines.get(key, []))

@@ -85,6 +85,8 @@ def page_lines(pg: PageView, changes: Changes) -> list[Line]:
             for n in ("refcount", "mapcount", "pincount")
         ),
     ]
+    if pg.kind == "file":
+        lines.append(Line("page cache page", "m"))
     if pg.maybe_pinned:
         lines.append(Line("page_maybe_dma_pinned", "a"))
     if pg.anon_exclusive:

@@ -32,8 +32,9 @@ from .draw import (
     text_el,
     wrap,
 )
+from .folios import Where, cell_lines, cells, folio_lines, slot_run_lines
 from .layout import LINE, MARGIN, MIN_WIDTH, PAD, Arrow, Box, Key, Layout, layout
-from .parts import Line, holder_lines, page_lines, proc_lines, pte_lines, slot_lines
+from .parts import Line, holder_lines, page_lines, proc_lines, slot_lines
 from .text import render_step
 
 BUGS = ("missed copy", "wrong copy")  # the oracle lines that explain a violation
@@ -58,18 +59,21 @@ def box_lines(step: Step, changes: Changes) -> dict[Key, list[Line]]:
     """The text of every box of step's diagram, with violation marks appended."""
     snap = step.snapshot
     lines: dict[Key, list[Line]] = {}
+    where = Where(snap)
     for p in snap.procs:
         lines["proc", p.name] = proc_lines(p)
-        ptes = {pte.addr: pte for pte in p.ptes}
-        for start, end, _ in p.vmas:
-            for addr in range(start, end, PAGE_SIZE):
-                lines["pte", p.name, addr] = pte_lines(addr, ptes.get(addr))
-        for addr, pte in ptes.items():
-            lines.setdefault(("pte", p.name, addr), pte_lines(addr, pte))
+        for cell in cells(p, where):
+            lines["pte", p.name, cell.addr] = cell_lines(cell, where)
     for pg in snap.pages:
-        lines["page", pg.pfn] = page_lines(pg, changes)
+        if pg.folio is None:
+            lines["page", pg.pfn] = page_lines(pg, changes)
+    for head, pages in where.folios.items():
+        lines["folio", head] = folio_lines(pages, changes)
     for s in snap.swap:
-        lines["slot", s.slot] = slot_lines(s)
+        if s.slot not in where.slot_first:
+            lines["slot", s.slot] = slot_lines(s)
+    for first, slots in where.slot_runs.items():
+        lines["slot", first] = slot_run_lines(slots)
     for h in snap.holders:
         lines["holder", h.name] = holder_lines(h)
     for v in step.violations:
@@ -79,13 +83,15 @@ def box_lines(step: Step, changes: Changes) -> dict[Key, list[Line]]:
     return lines
 
 
-def _changed(key: Key, changes: Changes) -> bool:
+def _changed(key: Key, changes: Changes, runs: dict[Key, int] | None = None) -> bool:
     kind, rest = key[0], key[1:]
     if kind == "pte":
-        return rest in changes.ptes
+        n = (runs or {}).get(key, 1)
+        return any((rest[0], rest[1] + i * PAGE_SIZE) in changes.ptes for i in range(n))
     group = {
         "proc": changes.procs,
         "page": changes.pages,
+        "folio": changes.pages,
         "holder": changes.holders,
         "slot": changes.slots,
     }[kind]
@@ -135,12 +141,14 @@ def _diagram(lay: Layout, snap: Snapshot, changes: Changes, bad: set[Key]) -> li
     out = []
     for a in lay.arrows:
         # an arrow is new when its PTE or holder is; the swap cache's when its page is
-        changed = _changed(a.src, changes) or (a.kind == "cache" and _changed(a.dst, changes))
+        changed = _changed(a.src, changes, lay.runs) or (
+            a.kind == "cache" and _changed(a.dst, changes)
+        )
         out.append(_arrow(a, changed))
     exited = {("proc", p.name) for p in snap.procs if not p.alive}
     for box in lay.boxes:
         classes = (
-            (["cow-changed"] if _changed(box.key, changes) else [])
+            (["cow-changed"] if _changed(box.key, changes, lay.runs) else [])
             + (["cow-bad"] if box.key in bad else [])
             + (["cow-exited"] if box.key in exited else [])
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..trace import PageView, ProcView, Snapshot, Step
+from .folios import KINDS, Where, cells
 
 
 def flags(page: PageView) -> str:
@@ -38,18 +39,41 @@ def _pte(kind: str, target: int, write: bool, swp_exclusive: bool) -> str:
 
 
 def render_snapshot(snap: Snapshot) -> str:
+    where = Where(snap)
     lines = ["processes and PTEs"]
     for p in snap.procs:
         lines.append(_proc_line(p))
         for start, end, write in p.vmas:
             lines.append(f"    vma {start:#x}-{end:#x} {'rw-p' if write else 'r--p'}")
-        for pte in p.ptes:
+        for cell in cells(p, where) if where.folios else []:
+            if cell.pmd is not None:
+                mode = "rw" if cell.write else "r-"
+                entry = (
+                    "huge PTE" if where.folios[cell.pmd[1]][0].kind.startswith("hugetlb") else "PMD"
+                )
+                lines.append(
+                    f"    {cell.addr:#x} +{cell.n - 1} -> {entry}: folio {cell.pmd[1]} {mode}"
+                )
+            elif cell.first is not None:
+                last, mode = cell.first + cell.n - 1, "rw" if cell.write else "r-"
+                lines.append(f"    {cell.addr:#x} +{cell.n - 1} -> pfn {cell.first}-{last} {mode}")
+            elif cell.pte is not None:
+                pte = cell.pte
+                lines.append(
+                    f"    {pte.addr:#x} -> "
+                    + _pte(pte.kind, pte.target, pte.write, pte.swp_exclusive)
+                )
+        for pte in [] if where.folios else p.ptes:
             lines.append(
                 f"    {pte.addr:#x} -> " + _pte(pte.kind, pte.target, pte.write, pte.swp_exclusive)
             )
     lines.append("pages")
     lines.append(f"  {'pfn':>4}  {'value':<10} {'ref':>5} {'map':>4} {'pin':>4}  flags")
     for pg in snap.pages:
+        if pg.folio is not None:
+            if pg.index == 0:
+                lines += _folio(where.folios[pg.folio])
+            continue
         ref = "-" if pg.zero else str(pg.refcount)
         lines.append(
             f"  {pg.pfn:>4}  {pg.value!r:<10} {ref:>5} {pg.mapcount:>4} "
@@ -67,6 +91,35 @@ def render_snapshot(snap: Snapshot) -> str:
             cache = f", swap cache pfn {s.cache}" if s.cache is not None else ""
             lines.append(f"  slot {s.slot}: {s.count} swap PTE(s), holds {s.value!r}{cache}")
     return "\n".join(lines)
+
+
+def _folio(pages: list[PageView]) -> list[str]:
+    """A large folio: one line for the folio, one per run of alike subpages."""
+    head = pages[0]
+    kind = KINDS.get(head.kind, head.kind)
+    if head.kind == "huge-zero":
+        return [f"  {head.pfn:>4}  folio: {kind}, order {head.order}, shared read-only"]
+    out = [
+        f"  {head.pfn:>4}  folio: {kind}, order {head.order}, refcount {head.refcount}, "
+        f"entire mapcount {head.entire_mapcount}, pincount {head.pincount}"
+        + (" maybe-pinned" if head.pincount else "")
+    ]
+    start = 0
+    for i in range(1, len(pages) + 1):
+        a = pages[start]
+        if i < len(pages) and (pages[i].value, pages[i].mapcount, pages[i].anon_exclusive) == (
+            a.value,
+            a.mapcount,
+            a.anon_exclusive,
+        ):
+            continue
+        span = f"{a.pfn}" if i - 1 == start else f"{a.pfn}-{pages[i - 1].pfn}"
+        out.append(
+            f"    {span:>9} {a.value!r:<10} {'':>5} {a.mapcount:>4}       "
+            f"{'AE' if a.anon_exclusive else ''}".rstrip()
+        )
+        start = i
+    return out
 
 
 def render_head(step: Step) -> str:
