@@ -767,18 +767,17 @@ _COMMITS: tuple[Commit, ...] = (
             " for 6.8-rc1', shortlog: 'Ryan Roberts (12): ... selftests/mm/cow: add tests for "
             "anonymous multi-size THP')",
             "pr-tracker-bot reply of 9 Jan 2024 (merged into torvalds/linux.git)",
-            "akpm/mm push revlists of Dec 2023 with 'c0f79103322c322ea9342d52c2d81528b7b56232 "
-            "selftests/mm/cow: add tests for anonymous multi-size THP' after 12dc16b38463",
+            "<170312196010.16555.16111390456418226691@gitolite.kernel.org> (21 Dec 2023 push of "
+            "SeongJae Park's tree; in its mm-stable run, before 'Merge branch mm-stable into "
+            "mm-unstable': '00679a183ac6 selftests/mm: factor out thp settings management' ... "
+            "'c0f79103322c322ea9342d52c2d81528b7b56232 selftests/mm/cow: add tests for anonymous "
+            "multi-size THP'; 00679a183ac6 is the torvalds/linux commit of the stored "
+            "tools/testing/selftests/mm/thp_settings.h)",
         ),
-        verified=False,
+        verified=True,
         summary=(
             "cow.c runs the six PTE-level THP variants for every THP size the kernel offers "
             "(hugepages-<size>kB), not only the PMD size."
-        ),
-        note=(
-            "title, author and v6.8-rc1 read in the merged 6.8-rc1 MM pull; the full hash was read "
-            "only in mm branch push logs, not next to a mainline Fixes: tag or merge, so that it "
-            "is the mainline id is not established"
         ),
     ),
     Commit(
