@@ -184,7 +184,9 @@ _COMMITS: tuple[Commit, ...] = (
         "page's data (DMA) say so.",
         "Title read in Fixes: tags. The author (John Hubbard, who posted the series) and "
         "v5.6-rc1 were not read in a primary source: only a third-party compat header says "
-        "v5.6-rc1, and no push log, pull request or patch From: line was found.",
+        "v5.6-rc1, and no push log, pull request or patch From: line was found. Rechecked Dec "
+        "2026: the corpora name it only in Fixes: tags, downstream compat headers and stable "
+        "dependency lists.",
     ),
     Commit(
         "19fed0dae94d",
