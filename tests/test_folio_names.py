@@ -28,12 +28,12 @@ KINDS = (
 
 def printed(preset: str) -> dict[str, str]:
     found = {}
-    for _case, variant, body in selftest.instances(gup_test=True):
+    for _case, variant, body in selftest.instances():
         if variant not in KINDS:
             continue
         k = Kernel(preset, pmd_order=selftest.MODEL_PMD_ORDER)
         try:
-            body(k)
+            body(k, True)
         except selftest.Skip:
             pass
         for step in k.trace:

@@ -116,3 +116,13 @@ def test_a_swapped_out_folio_is_one_run_of_slots():
     assert [ln.text for ln in found["pte", "P", a].lines][1:] == ["slots 0-15", "16 swap PTEs"]
     root = ET.fromstring(render_svg(step, prev))
     assert float(root.get("width")) <= MIN_WIDTH
+
+
+def test_the_release_keyed_changes_table():
+    from cowlib.view.tables import change_table
+
+    table = change_table()
+    rows = {row[1]: row for row in table.rows}
+    assert set(rows) >= {"v5.18-rc1", "v6.15-rc1", "v6.1-rc1"}
+    assert rows["v6.15-rc1"][4] == "6.x" and "1da190f4d0a6 (v6.15-rc1)" in rows["v6.15-rc1"][2]
+    assert rows["v5.18-rc1"][4] == "5.18, 6.x"

@@ -95,3 +95,44 @@ def test_wrap_keeps_indentation_and_explain_folds_a_step():
     assert wrap("  | " + "word " * 30, 40).splitlines()[1].startswith("        ")
     step = run_actions("P:mmap 1; P:write 0 X").trace[-1]
     assert explain(step, 50).splitlines()[0] == "[2] P.write(0x10000, 'X')"
+
+
+def test_mentions_finds_whole_scenario_names_only():
+    from cowlib.scenarios import mentions
+
+    found = mentions({"a": "S13 and S1's story", "b": "S130, xS2, S2-like, (R2)", "c": ""})
+    assert found["S1"] == ["a"] and found["S13"] == ["a"]
+    assert found["S2"] == [] and found["R2"] == ["b"] and found["S3"] == []
+    assert list(found) == list(SCENARIOS)
+
+
+def test_scenario_index_is_computed_from_runs_and_chapters():
+    from cowlib.view.tables import scenario_index
+
+    t = scenario_index({"[One](one.md)": "S2 then S12", "[Two](two.md)": "S2"})
+    assert t.header == [
+        "scenario", "what it shows", "wrong under", "spurious copy under",
+        "5.11 breaks without", "in the book",
+    ]  # fmt: skip
+    rows = {r[0].strip("*"): r for r in t.rows}
+    assert list(rows) == list(SCENARIOS)
+    assert rows["S2"][1:] == [
+        SCENARIOS["S2"].title, "5.7 (leak)", "none", "rule1 (leak)",
+        "[One](one.md), [Two](two.md)",
+    ]  # fmt: skip
+    assert rows["S12"][3] == "5.9-rc4, 5.11" and rows["S12"][5] == "[One](one.md)"
+    assert rows["R2"][2] == "none" and rows["R2"][4] == "rule2 (leak)"
+    assert rows["S3"][4] == "wrong on 5.11 already" and rows["S1"][5] == "-"
+    # each rule's own scenario (RULE_BREAKERS) breaks on 5.11 without that rule
+    from cowlib.scenarios import RULE_BREAKERS
+
+    for rule, (name, _) in RULE_BREAKERS.items():
+        assert rule in rows[name][4]
+
+
+def test_scenario_index_of_two_presets_only():
+    from cowlib.view.tables import scenario_index
+
+    t = scenario_index({}, ["linux-5.11", "linux-6.x"])
+    rows = {r[0].strip("*"): r for r in t.rows}
+    assert rows["S2"][2] == "none" and rows["S9"][2] == "5.11 (stale-pin)"

@@ -155,8 +155,8 @@ def do_huge_pmd_wp_page(m: Machine, mm: Mm, start: int, unshare: bool) -> bool:
 def copy_huge_pmd(m: Machine, parent: Mm, child: Mm, start: int) -> bool:
     """copy_huge_pmd(): fork shares a PMD-mapped THP, write-protected in both.
 
-    Since 5.9 (with fork_copies_pinned) a THP that may be pinned is not shared: the PMD
-    is split and the PTE copy gives the child its own copy of each pinned subpage
+    Since 5.9 (d042035eaf5f, with fork_copies_pinned) a THP that may be pinned is not
+    shared: the PMD is split and the PTE copy gives the child its own copy of each pinned subpage
     (copy_present_page); 5.19+ only refuses an exclusive THP
     (folio_try_dup_anon_rmap_pmd()). False when it split the PMD instead.
     """

@@ -28,7 +28,9 @@ class Kernel:
     """A simulated Linux kernel of one era: Kernel("linux-5.11") or Kernel(policy).
 
     With record=False (the explorer's mode) it keeps no trace and no explanations;
-    violations are still found and kept in k.violations.
+    violations are still found and kept in k.violations. With snapshots=False the trace
+    keeps every step's explanation but no snapshot (Step.snapshot is None: nothing to
+    draw), for batch runs such as cowlib selftest.
     """
 
     def __init__(
@@ -36,9 +38,11 @@ class Kernel:
         policy: str | Policy | None = None,
         record: bool = True,
         pmd_order: int = HPAGE_PMD_ORDER,
+        snapshots: bool = True,
     ) -> None:
         self.policy = get_policy(policy)
         self.record = record
+        self.snapshots = snapshots
         if check_order(pmd_order) < 2:
             raise BadArgument(f"pmd_order must be >= 2, not {pmd_order}")
         self.machine = Machine(self.policy, explain=record, pmd_order=pmd_order)
@@ -167,7 +171,7 @@ class Kernel:
                     op=op + (f" -> {shown}" if shown else ""),
                     action=action,
                     explain="\n".join(m.notes),
-                    snapshot=self.snapshot(),
+                    snapshot=self.snapshot() if self.snapshots else None,
                     violations=found,
                     decisions=tuple(m.decisions),
                     result=result if isinstance(result, str) else None,
@@ -836,16 +840,16 @@ ADVICE = ("hugepage", "dontneed", "dontfork", "dofork", "pageout", "collapse")
 
 def _folio_page_view(pg) -> PageView:
     """The PageView of a subpage of a large folio, or of a page cache page."""
-    folio = pg.folio
-    kind = "file" if folio is None else folio.kind
+    f = pg.folio
+    if f is None:
+        return PageView(
+            pg.pfn, pg.value, pg.refcount, pg.mapcount, pg.pincount, pg.anon_exclusive,
+            pg.swapcache, pg.lru, False, False, None, 0, 0, 0, "file",
+        )  # fmt: skip
     return PageView(
-        pg.pfn, pg.value, pg.refcount, pg.mapcount, pg.pincount,
-        pg.anon_exclusive, pg.swapcache, pg.lru, False, pg.zero,
-        folio=None if folio is None else folio.pfn,
-        order=0 if folio is None else folio.order,
-        index=pg.index,
-        entire_mapcount=0 if folio is None else folio.entire_mapcount,
-        kind=kind,
+        pg.pfn, pg.data.value, f.refcount, pg.mapcount, f.pincount, pg.anon_exclusive,
+        None, True, False, f.kind == "huge-zero", f.pfn, f.order, pg.index,
+        f.entire_mapcount, f.kind,
     )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ says (a boundary that falls between two presets gives every preset the right nam
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -265,6 +266,7 @@ STABLE: dict[str, tuple[str, str | None]] = {
 }
 
 
+@functools.lru_cache(maxsize=256)
 def version_key(tag: str) -> tuple[int, ...]:
     """'v5.9-rc4' -> (5, 9, 0, 4); 'v5.9' and '5.9' -> (5, 9, 0, 1000): rcs come first."""
     m = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:-rc(\d+))?", tag)

@@ -2,10 +2,11 @@
 
 madvise_collapse() scans each PMD-sized block (hpage_collapse_scan_pmd) and
 collapse_huge_page() copies its pages into a new THP mapped by one PMD, writable and
-PageAnonExclusive, and drops the old PTEs. MADV_COLLAPSE ignores khugepaged's limits on
-empty and shared PTEs; it fails (EAGAIN/EINVAL) when a page has references other than
-its mappings (is_refcount_suitable(): a pin or a GUP reference), when a PTE is a swap
-entry, or when the block is not wholly inside VMAs that could be one.
+PageAnonExclusive, and drops the old PTEs (for anonymous memory the collapse copies; it
+is not done in place). It fails when a page has references other than its mappings
+(is_refcount_suitable(): a pin or a GUP reference), when a PTE is a swap entry, or when
+the block is not wholly inside VMAs that could be one. The model applies no limit on
+empty or COW-shared PTEs (khugepaged's max_ptes_* tunables; cow.c's cases meet none).
 
 Simplifications: the model does not swap in before collapsing (it fails instead); VMAs
 of the block that differ only in where they were split are merged here (the kernel

@@ -345,7 +345,7 @@ class Change:
 
 CHANGES: dict[str, Change] = {
     "thp_page_count": Change(
-        "do_huge_pmd_wp_page() reuses a PMD-mapped THP only when folio_ref_count() is 1 "
+        "do_huge_pmd_wp_page() reuses a PMD-mapped THP only when its refcount is 1 "
         "(PageAnonExclusive first where the era has it); otherwise it splits the PMD and "
         "do_wp_page() handles the one subpage",
         ("3bff7e3f1f16",),
@@ -381,7 +381,7 @@ CHANGES: dict[str, Change] = {
         "MADV_COLLAPSE does not exist: madvise() fails with EINVAL",
     ),
 }
-"""Large-folio and hugetlb behaviour by release (the version map lists it)."""
+"""Large-folio and hugetlb behaviour by release (cowlib.view.tables.change_table lists it)."""
 
 
 def get_policy(policy: str | Policy | None) -> Policy:

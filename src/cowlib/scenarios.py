@@ -8,6 +8,8 @@ paths it describes; the scenario's note says so.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .actions import run_actions
@@ -328,3 +330,15 @@ def scenario(name: str) -> Scenario:
     if found is None:
         raise BadArgument(f"unknown scenario {name!r}; scenarios: {', '.join(SCENARIOS)}")
     return found
+
+
+def mentions(texts: Mapping[str, str]) -> dict[str, list[str]]:
+    """For each scenario, the keys of texts (chapters, in their order) that name it.
+
+    A name counts as a whole word: "S1" is not found in "S13" or "S1x", but is in "S1's"
+    and "(S1)".
+    """
+    return {
+        name: [key for key, text in texts.items() if re.search(rf"(?<![\w-]){name}(?![\w-])", text)]
+        for name in SCENARIOS
+    }

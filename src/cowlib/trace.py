@@ -122,7 +122,7 @@ class Step:
     op: str  # Python form, e.g. "C.vmsplice(0x10000) -> pipe1"
     action: str  # replayable action, e.g. "C:vmsplice 0"
     explain: str  # one line per kernel decision
-    snapshot: Snapshot
+    snapshot: Snapshot | None  # None when the Kernel keeps no snapshots (snapshots=False)
     violations: tuple[Violation, ...] = ()
     decisions: tuple[str, ...] = ()  # COW classes decided in this step
     result: str | None = None  # what a read returned

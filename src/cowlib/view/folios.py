@@ -109,8 +109,8 @@ def cells(p: ProcView, where: Where) -> list[Cell]:
         pte = ptes.get(a)
         prev = out[-1] if out and out[-1].last + PAGE_SIZE == a and out[-1].pmd is None else None
         prev = None if a in starts else prev
-        run = _run_start(prev, where)
-        swap = _swap_start(prev, where)
+        run = _run_start(prev, "present", where.head)
+        swap = _run_start(prev, "swap", where.slot_first)
         if (
             swap is not None
             and pte is not None
@@ -133,7 +133,8 @@ def cells(p: ProcView, where: Where) -> list[Cell]:
             and prev is not None
             and prev.pte is None
             and prev.first is None
-            and (any(s <= a < e for s, e in large))
+            and prev.slot is None
+            and any(s <= a < e for s, e in large)
         ):
             out[-1] = Cell(prev.addr, prev.n + 1)
         else:
@@ -141,28 +142,16 @@ def cells(p: ProcView, where: Where) -> list[Cell]:
     return out
 
 
-def _swap_start(prev: Cell | None, where: Where) -> int | None:
-    """The first slot of a run of swap PTEs that prev is (or starts), if any."""
+def _run_start(prev: Cell | None, kind: str, known: dict) -> int | None:
+    """The first pfn (kind "present") or slot (kind "swap") of the run of PTEs that prev
+    is, or starts, if any; known holds the pfns (slots) that may be in a run."""
     if prev is None:
         return None
-    if prev.slot is not None:
-        return prev.slot
+    start = prev.first if kind == "present" else prev.slot
+    if start is not None:
+        return start
     pte = prev.pte
-    if pte is not None and pte.kind == "swap" and pte.target in where.slot_first:
-        return pte.target
-    return None
-
-
-def _run_start(prev: Cell | None, where: Where) -> int | None:
-    """The first subpage pfn of a run of PTEs that prev is (or starts), if any."""
-    if prev is None:
-        return None
-    if prev.first is not None:
-        return prev.first
-    pte = prev.pte
-    if pte is not None and pte.kind == "present" and pte.target in where.head:
-        return pte.target
-    return None
+    return pte.target if pte is not None and pte.kind == kind and pte.target in known else None
 
 
 def cell_lines(cell: Cell, where: Where | None = None) -> list[Line]:

@@ -4,6 +4,7 @@
     outcomes(actions, policies, "fork_copies")            # ... with a stats column
     violation_matrix(SCENARIOS.values(), PRESETS)         # scenario x preset
     follow_page(k.trace, pfn=1)                           # one page, step by step
+    scenario_index(chapters)                              # every scenario: who gets it wrong
 
 A Table displays as Markdown in the book and in Jupyter, and as an aligned text table
 wherever only text/plain is read (a downloaded notebook, a terminal, a screen reader
@@ -14,15 +15,15 @@ runs made by cowlib.replay.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from .. import history
 from ..kernel_names import version_key
 from ..lab.verdicts import Result
-from ..policy import ERAS, PRESETS, RULES, SWITCHES, Policy
+from ..policy import CHANGES, ERAS, PRESETS, RULES, SWITCHES, Policy, get_policy
 from ..replay import Run, Source, policies, resolve, run
-from ..scenarios import Scenario
-from ..trace import PageView, Step
+from ..scenarios import SCENARIOS, Scenario, mentions
+from ..trace import UNNEEDED, PageView, Step
 from .text import flags
 
 STAT_COLUMNS = {
@@ -142,6 +143,53 @@ def violation_matrix(
     return Table(header, rows)
 
 
+def scenario_index(
+    chapters: Mapping[str, str],
+    presets: Iterable[str | Policy] | None = None,
+    base: str = "linux-5.11",
+) -> Table:
+    """Every named scenario: what it is, the presets whose run the oracle finds wrong (and
+    with what), the presets that copy without need, which of Linus's rules base needs for
+    it (each turned off alone; "already" wrong if base is), and the chapters that name it
+    (keys of chapters, in their order).
+    """
+    chosen = policies(presets)
+    rules = {rule: get_policy(base).without(rule) for rule in RULES}
+    found = mentions(chapters)
+
+    def short(p: Policy) -> str:
+        return p.name.removeprefix("linux-")
+
+    rows = []
+    for s in SCENARIOS.values():
+        actions = resolve(s)[0]
+        outcome = {p.name: run(actions, p).outcome for p in chosen}
+        wrong = [
+            f"{short(p)} ({', '.join(sorted(outcome[p.name].violations))})"
+            for p in chosen
+            if outcome[p.name].violations
+        ]
+        spurious = [short(p) for p in chosen if UNNEEDED in outcome[p.name].decisions]
+        needs = [
+            f"{rule} ({', '.join(sorted(v))})"
+            for rule, policy in rules.items()
+            if (v := run(actions, policy).outcome.violations)
+        ]
+        if run(actions, get_policy(base)).outcome.violations:
+            needs = [f"wrong on {short(get_policy(base))} already"]
+        rows.append([
+            f"**{s.name}**", s.title, _joined(wrong, "none"), _joined(spurious, "none"),
+            _joined(needs, "none"), _joined(found[s.name], "-"),
+        ])  # fmt: skip
+    return Table(
+        [
+            "scenario", "what it shows", "wrong under", "spurious copy under",
+            f"{short(get_policy(base))} breaks without", "in the book",
+        ],
+        rows,
+    )  # fmt: skip
+
+
 def follow_page(trace: Sequence[Step], pfn: int, proc: str = "P", start: int = 2) -> Table:
     """After each step from start on: proc's first PTE, and one page's counters."""
     rows = []
@@ -257,5 +305,25 @@ def rule_table() -> Table:
         [
             [key, rule.summary, ", ".join(f"`{k}={v}`" for k, v in rule.switches.items())]
             for key, rule in RULES.items()
+        ],
+    )
+
+
+def change_table() -> Table:
+    """The large-folio and hugetlb behaviours that are keyed by release (policy.CHANGES):
+    what the kernel does since, the commits with their first tags, and what it did before;
+    then which presets have each."""
+    return Table(
+        ["behaviour", "since", "commits", "before", "presets with it"],
+        [
+            [
+                c.behaviour,
+                c.since,
+                ", ".join(map(_tagged, c.commits)),
+                c.before,
+                ", ".join(n.removeprefix("linux-") for n, p in PRESETS.items() if p.since(key))
+                or "-",
+            ]
+            for key, c in CHANGES.items()
         ],
     )
