@@ -2,6 +2,7 @@
 
 import json
 import struct
+from dataclasses import replace
 
 from IPython.lib.pretty import pretty
 
@@ -176,11 +177,48 @@ def test_model_twin_runs_mprotect_unmap_and_folio_probes_on_small_pages():
     assert seen[("p-writes-again", "P", 0, "fault")] == "reuse"  # C's mapping is gone
 
 
-def test_model_gap_names_the_experiments_on_memory_the_model_lacks():
-    gaps = {name: twin.model_gap(e) for name, e in EXPERIMENTS.items()}
-    assert all(gaps[n] is None for n, e in EXPERIMENTS.items() if e.memory == "small")
-    for name in ("thp-cow", "thp-pte-cow", "hugetlb-vmsplice"):
-        assert gaps[name] is None or EXPERIMENTS[name].memory in gaps[name]
+def test_model_gap_is_none_for_small_thp_and_hugetlb_memory_and_names_anything_else():
+    assert {name: twin.model_gap(e) for name, e in EXPERIMENTS.items()} == dict.fromkeys(
+        EXPERIMENTS
+    )
+    devdax = replace(EXPERIMENTS["thp-cow"], memory="devdax")
+    assert twin.model_gap(devdax) == "no model: cowlib has no devdax pages"
+    observations, error = twin.run_model(devdax)
+    assert observations == [] and "no model" in error
+
+
+def predicted(name: str, preset: str) -> dict:
+    observations, error = twin.run_model(EXPERIMENTS[name], preset)
+    assert error is None, error
+    return {o.key: o.value for o in relabel(observations)}
+
+
+def test_model_twin_maps_one_pmd_thp_splits_the_writers_pmd_and_names_subpages():
+    seen = predicted("thp-cow", "linux-6.x")
+    assert seen[("p-writes", "P", 0, "folio")] == "THP"
+    assert seen[("p-writes", "P", 0, "mapped")] == "PMD"
+    assert seen[("c-writes", "C", 5, "fault")] == "copy"
+    assert seen[("c-writes", "C", 5, "folio")] == "small"
+    assert seen[("c-writes", "C", 0, "mapped")] == "PTE"  # the writer's PMD was split
+    assert seen[("c-writes", "P", 0, "mapped")] == "PMD"
+    assert seen[("p-writes-again", "P", 7, "page")] == "#1+7"  # subpage 7 of folio #1
+
+
+def test_model_twin_reuses_a_pte_mapped_thp_only_from_6_15_and_reports_the_heads_flag():
+    seen = predicted("thp-pte-cow", "linux-6.x")
+    assert seen[("p-writes-7", "P", 7, "fault")] == "reuse"
+    # kpageflags shows the folio's (head page's) flag for a subpage: not yet exclusive
+    assert seen[("p-writes-7", "P", 7, "anon_exclusive")] is False
+    assert seen[("p-writes-0", "P", 7, "anon_exclusive")] is True
+    assert predicted("thp-pte-cow", "linux-5.18")[("p-writes-7", "P", 7, "fault")] == "copy"
+
+
+def test_model_twin_shows_the_hugetlb_vmsplice_leak_by_mapcount():
+    seen = predicted("hugetlb-vmsplice", "linux-6.x")
+    assert seen[("p-writes", "P", 0, "folio")] == "hugetlb"
+    assert seen[("c-unmaps", "C", 0, "page")] == ABSENT
+    assert seen[("p-writes-again", "P", 0, "fault")] == "reuse"
+    assert seen[("pipe-read", "P", None, "pipe")] == "SECRET-B"
 
 
 def test_pagemap_decode_reads_present_swapped_and_pfn_bits():

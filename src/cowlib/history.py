@@ -184,7 +184,9 @@ _COMMITS: tuple[Commit, ...] = (
         "page's data (DMA) say so.",
         "Title read in Fixes: tags. The author (John Hubbard, who posted the series) and "
         "v5.6-rc1 were not read in a primary source: only a third-party compat header says "
-        "v5.6-rc1, and no push log, pull request or patch From: line was found.",
+        "v5.6-rc1, and no push log, pull request or patch From: line was found. Rechecked Dec "
+        "2026: the corpora name it only in Fixes: tags, downstream compat headers and stable "
+        "dependency lists.",
     ),
     Commit(
         "19fed0dae94d",
@@ -767,18 +769,17 @@ _COMMITS: tuple[Commit, ...] = (
             " for 6.8-rc1', shortlog: 'Ryan Roberts (12): ... selftests/mm/cow: add tests for "
             "anonymous multi-size THP')",
             "pr-tracker-bot reply of 9 Jan 2024 (merged into torvalds/linux.git)",
-            "akpm/mm push revlists of Dec 2023 with 'c0f79103322c322ea9342d52c2d81528b7b56232 "
-            "selftests/mm/cow: add tests for anonymous multi-size THP' after 12dc16b38463",
+            "<170312196010.16555.16111390456418226691@gitolite.kernel.org> (21 Dec 2023 push of "
+            "SeongJae Park's tree; in its mm-stable run, before 'Merge branch mm-stable into "
+            "mm-unstable': '00679a183ac6 selftests/mm: factor out thp settings management' ... "
+            "'c0f79103322c322ea9342d52c2d81528b7b56232 selftests/mm/cow: add tests for anonymous "
+            "multi-size THP'; 00679a183ac6 is the torvalds/linux commit of the stored "
+            "tools/testing/selftests/mm/thp_settings.h)",
         ),
-        verified=False,
+        verified=True,
         summary=(
             "cow.c runs the six PTE-level THP variants for every THP size the kernel offers "
             "(hugepages-<size>kB), not only the PMD size."
-        ),
-        note=(
-            "title, author and v6.8-rc1 read in the merged 6.8-rc1 MM pull; the full hash was read "
-            "only in mm branch push logs, not next to a mainline Fixes: tag or merge, so that it "
-            "is the mainline id is not established"
         ),
     ),
     Commit(
@@ -807,6 +808,30 @@ _COMMITS: tuple[Commit, ...] = (
             "Comments hugetlb_wp(): reuse by folio_mapcount() because copying on unexpected "
             "references could kill fork()+exit() users when hugetlb pages run out, at the price "
             "of leaks with FOLL_GET users."
+        ),
+    ),
+    Commit(
+        id="3917c80280c9",
+        title="thp: change CoW semantics for anon-THP",
+        author="Kirill A. Shutemov",
+        tag="v5.8-rc1",
+        source=_join(
+            "<20200416160026.16538-8-kirill.shutemov@linux.intel.com> ('[PATCHv4 7/8] thp: "
+            "Change CoW semantics for anon-THP', 16 Apr 2020)",
+            'Fixes: 3917c80280c9 ("thp: change CoW semantics for anon-THP") with \'Cc: '
+            "stable@vger.kernel.org # v5.8+' in Gavin Shan's compaction fix (2022)",
+            "'Since commit 3917c80280c93a7123f ... THP CoW page fault is rewritten. Now it just "
+            "splits pmd then fallback to base page fault' (LKML, a later cleanup)",
+        ),
+        verified=False,
+        summary=(
+            "A write fault on a PMD-mapped THP that cannot be reused no longer copies the whole "
+            "THP: do_huge_pmd_wp_page() splits the PMD and the PTE fault copies one subpage."
+        ),
+        note=(
+            "title and author read in the patch mail and in Fixes: tags with the full id; the "
+            "first tag comes only from a later fix's 'Cc: stable # v5.8+' (the 5.8 merge window "
+            "took Andrew Morton's emailed batches), not from a push log or rc shortlog"
         ),
     ),
     Commit(
@@ -1126,6 +1151,19 @@ _MAILS: tuple[Mail, ...] = (
         True,
     ),
     Mail(
+        "torvalds-2021-12-17e",
+        "2021-12-17T18:17:47-08:00",
+        "Linus Torvalds",
+        _THREAD,
+        "<CAHk-=wjjNx2Ch2j7P+7vDceK39PpmrOqby3gXuTY4aj62dowFw@mail.gmail.com>",
+        "do_huge_pmd_wp_page() still reuses a THP when reuse_swap_page() says so, and "
+        '\'the problem is literally that reuse_swap_page() uses that "page_mapcount()" '
+        "logic, and doesn't take into account that the page is actually used by a GUP "
+        "reference'.",
+        "linux-doc / LKML archive",
+        True,
+    ),
+    Mail(
         "david-2021-12-18",
         "2021-12-18T10:57:54+01:00",
         "David Hildenbrand",
@@ -1239,6 +1277,19 @@ _MAILS: tuple[Mail, ...] = (
         "FOLL_GET users remain: 'Most of O_DIRECT should be using it nowadays', but of "
         "vmsplice() he writes 'I don't think it was fixed yet to use FOLL_PIN'.",
         "kvm / linux-mm archive",
+        True,
+    ),
+    Mail(
+        "david-2024-04-26",
+        "2024-04-26T19:28:31+02:00",
+        "David Hildenbrand",
+        "Re: [PATCH v1 1/3] mm/gup: consistently name GUP-fast functions",
+        "<8b42a24d-caf0-46ef-9e15-0f88d47d2f21@redhat.com>",
+        "Why hugetlb keeps the mapcount test: hugetlb pages are scarce and cannot be "
+        "overcommitted, a COW after fork() may find no second page and would have to crash "
+        "the program, and hugetlb_fault() holds its own folio reference, so a refcount test "
+        "would always copy; the vmsplice() leak stays until vmsplice() uses FOLL_PIN.",
+        "linux-mm / linux-mips archive",
         True,
     ),
     Mail(

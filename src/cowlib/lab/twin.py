@@ -1,9 +1,16 @@
 """The model twin: the same script run through cowlib's ``Kernel``.
 
 Observables come from the model's page tables: ``Process.pfn`` (None when not
-present), ``Process.swapped`` and ``Process.anon_exclusive``. Each
-observation is made at the same point of the script as on the real kernel,
+present), ``Process.swapped``, ``Process.anon_exclusive`` and ``Process.pmd_mapped``.
+Each observation is made at the same point of the script as on the real kernel,
 so ``verdicts.py`` can pair them.
+
+A THP experiment maps one PMD-sized THP (``mmap(thp=order)``), a hugetlb one one huge
+page (``mmap(hugetlb=order)``), of the experiment's size (512 pages: order 9). A subpage
+of a large folio is observed as ``[head PFN, index]``, as ``real.py`` reads it, and its
+AnonExclusive as the kernel's observable shows it: /proc/kpageflags reports the folio's
+flag (the head page's) for every subpage (fs/proc/page.c reads the folio's flags), so
+the twin reports the head page's flag too.
 """
 
 from __future__ import annotations
@@ -12,9 +19,11 @@ import traceback
 
 from .script import (
     ABSENT,
+    HUGETLB,
     NOT_PRESENT,
     SMALL,
     SWAPPED,
+    THP,
     DirectWrite,
     Exit,
     Experiment,
@@ -56,7 +65,9 @@ class ModelRun:
         self.page_size = cowlib.PAGE_SIZE
         self.procs = {"P": self.kernel.spawn("P")}
         self.pages = experiment.model_pages or experiment.pages
-        self.base = self.procs["P"].mmap(pages=self.pages)
+        folio = MEMORY[experiment.memory]
+        order = {folio: self.pages.bit_length() - 1} if folio else {}
+        self.base = self.procs["P"].mmap(pages=self.pages, **order)
         self.pipes: dict = {}
         self.pins: dict = {}
         self.observations: list[Observation] = []
@@ -70,11 +81,26 @@ class ModelRun:
         self.observations.append(Observation(step.id, who, page, what, value))
 
     def look(self, who: str, page: int) -> tuple[object, object]:
+        """Page identity ([head, index] for a subpage of a large folio) and AnonExclusive."""
         proc, addr = self.procs[who], self.addr(page)
         pfn = proc.pfn(addr)
         if pfn is None:
             return (SWAPPED if proc.swapped(addr) else ABSENT), None
-        return pfn, proc.anon_exclusive(addr)
+        folio = getattr(self.kernel.machine.pages[pfn], "folio", None)
+        if folio is None or folio.order == 0:
+            return pfn, proc.anon_exclusive(addr)
+        head = self.kernel.machine.pages[folio.pfn]
+        return [folio.pfn, pfn - folio.pfn], head.anon_exclusive
+
+    def folio_kind(self, who: str, page: int) -> str:
+        """'small', 'THP' or 'hugetlb' for the folio behind who's page (else absent/swapped)."""
+        identity, _ = self.look(who, page)
+        if identity in NOT_PRESENT:
+            return str(identity)
+        if not isinstance(identity, list):
+            return SMALL
+        folio = self.kernel.machine.pages[identity[0]].folio
+        return HUGETLB if folio.hugetlb else THP
 
     def write(self, who: str, page: int, value: str) -> str:
         before, exclusive = self.look(who, page)
@@ -97,8 +123,10 @@ class ModelRun:
                 self.record(step, who, page, "content", self.procs[who].read(self.addr(page)))
             case Unmap(who=who):
                 self.procs[who].munmap(self.base, self.pages)
+            case Mprotect(who=who, pages=None, write=write):
+                self.procs[who].mprotect(self.base, self.pages, write=write)
             case Mprotect(who=who, pages=pages, write=write):
-                for page in range(self.pages) if pages is None else pages:
+                for page in pages:
                     self.procs[who].mprotect(self.addr(page), write=write)
             case Vmsplice(who=who, page=page, pipe=pipe):
                 self.pipes[pipe] = self.procs[who].vmsplice(self.addr(page))
@@ -136,16 +164,19 @@ class ModelRun:
                     )
                     self.record(step, who, None, "shared", shared_summary(mine, theirs))
                 case Folio(who=who, page=page):
-                    identity, _ = self.look(who, page)
-                    present = identity not in NOT_PRESENT
-                    self.record(step, who, page, "folio", SMALL if present else str(identity))
-                    self.record(step, who, page, "mapped", "PTE")
+                    self.record(step, who, page, "folio", self.folio_kind(who, page))
+                    mapped = self.procs[who].pmd_mapped(self.addr(page))
+                    self.record(step, who, page, "mapped", "PMD" if mapped else "PTE")
+
+
+MEMORY = {SMALL: None, THP: "thp", HUGETLB: "hugetlb"}
+"""The mmap() argument that gives the model each kind of experiment memory (one folio)."""
 
 
 def model_gap(experiment: Experiment) -> str | None:
     """Why the model cannot run ``experiment`` (None when it can)."""
-    if experiment.memory != SMALL:
-        return f"no model: cowlib has no {experiment.memory} pages yet"
+    if experiment.memory not in MEMORY:
+        return f"no model: cowlib has no {experiment.memory} pages"
     return None
 
 
