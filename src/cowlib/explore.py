@@ -62,7 +62,7 @@ from .errors import BadArgument, CowError
 from .grammar import Action, parse
 from .gup import GupFast
 from .kernel import Kernel, Process
-from .machine import Holder, SwapDevice, SwapSlot
+from .machine import Holder, Machine, SwapDevice, SwapSlot
 from .mm_types import PAGE_SIZE, ZERO_PFN, ZERO_TOKEN, Mm, Page, Pte, Token, Vma
 from .moves import OPS, RACE_OPS, RACE_UNIVERSE, TABLE_OPS, UNIVERSE, Universe, moves
 from .policy import NEWEST, PRESETS, RULES, Policy, get_policy
@@ -201,7 +201,8 @@ def canonical_state(k: Kernel, symmetry: bool = True, plain: tuple | None = None
     live processes and the live handles are taken in the order that gives the smallest
     encoding, so states that differ only by which process did what, or by which of two
     handles was taken first, are one state. plain, if given, is canonical_state(k, False),
-    already computed.
+    already computed. Large folios, PMDs, the page cache and MADV_DONTNEED's detached
+    holders are not encoded: no operation of OPS (and so no Universe) reaches them.
     """
     procs, holders = k.live_procs(), k.machine.live_holders()
     if not symmetry or (len(procs) < 2 and len(holders) < 2):
@@ -358,17 +359,17 @@ def _shallow(obj: object) -> Any:
 
 
 CLONED = {
-    "Kernel": "policy record machine oracle procs handles trace violations steps",
+    "Kernel": "policy record machine oracle procs handles trace violations steps snapshots",
     "Machine": "policy pages next_pfn lru_batch swap mms holders stats explain notes "
-    "decisions classify seq",
-    "Oracle": "m logical history stale found step",
+    "decisions classify seq pmd_order huge_zero files",
+    "Oracle": "m logical history stale found step detached",
     "Process": "k name pid mm gup_fast",
-    "Page": "pfn data refcount mapcount pincount anon_exclusive swapcache lru",
+    "Page": "pfn data refcount mapcount pincount anon_exclusive swapcache lru mapping",
     "SwapDevice": "slots next_slot",
     "SwapSlot": "data count cache",
-    "Mm": "owner vmas ptes write_protect_seq has_pinned next_addr live fork_child "
+    "Mm": "owner vmas ptes pmds write_protect_seq has_pinned next_addr live fork_child "
     "fork_pending forked_by",
-    "Vma": "start end write",
+    "Vma": "start end write thp hugetlb file pgoff shared dontfork",
     "Pte": "pfn swap write swp_exclusive",
     "Holder": "kind name mm addr writable longterm pfn released allowed in_flight",
     "GupFast": "holder seq stage pte",
@@ -408,9 +409,9 @@ def clone(k: Kernel) -> Kernel:
     global _FAST_CLONE
     if _FAST_CLONE is None:
         _FAST_CLONE = not unknown_fields(k)
-    if not _FAST_CLONE:
-        return pickle.loads(pickle.dumps(k, pickle.HIGHEST_PROTOCOL))
     m, o = k.machine, k.oracle
+    if not _FAST_CLONE or _has_large_folios(m):
+        return pickle.loads(pickle.dumps(k, pickle.HIGHEST_PROTOCOL))
     new_k, new_m, new_o = _shallow(k), _shallow(m), _shallow(o)
     new_k.machine, new_k.oracle, new_o.m = new_m, new_o, new_m
     new_m.classify = new_o.classify
@@ -419,6 +420,7 @@ def clone(k: Kernel) -> Kernel:
     new_m.swap = swap = _shallow(m.swap)
     swap.slots = {n: _shallow(s) for n, s in m.swap.slots.items()}
     new_m.stats, new_m.notes, new_m.decisions = m.stats.copy(), m.notes.copy(), m.decisions.copy()
+    new_m.files = {name: pfns.copy() for name, pfns in m.files.items()}
     mms: dict[int, Mm] = {}
     new_m.mms = [_mm_copy(mm, mms) for mm in m.mms]
     sets: dict[int, set] = {}
@@ -427,7 +429,7 @@ def clone(k: Kernel) -> Kernel:
         name: {a: sets.setdefault(id(h), h.copy()) for a, h in history.items()}
         for name, history in o.history.items()
     }
-    new_o.stale, new_o.found = o.stale.copy(), o.found.copy()
+    new_o.stale, new_o.found, new_o.detached = o.stale.copy(), o.found.copy(), o.detached.copy()
     holders = {}
     for h in m.holders:
         new = holders[id(h)] = _shallow(h)
@@ -450,6 +452,12 @@ def clone(k: Kernel) -> Kernel:
     return new_k
 
 
+def _has_large_folios(m: Machine) -> bool:
+    """Whether m holds a large folio (its subpages point back at their folio, which the
+    fast copy does not follow), so that clone() pickles instead."""
+    return m.huge_zero is not None or any(type(pg) is not Page for pg in m.pages.values())
+
+
 def _mm_copy(mm: Mm, copies: dict[int, Mm]) -> Mm:
     """clone()'s copy of mm, made once (an exited mm is no longer in machine.mms, but its
     process and its holders still refer to it)."""
@@ -458,6 +466,7 @@ def _mm_copy(mm: Mm, copies: dict[int, Mm]) -> Mm:
         new = copies[id(mm)] = _shallow(mm)
         new.vmas = [_shallow(v) for v in mm.vmas]
         new.ptes = {a: _shallow(pte) for a, pte in mm.ptes.items()}
+        new.pmds = {a: _shallow(pmd) for a, pmd in mm.pmds.items()}
         new.fork_pending = mm.fork_pending.copy()
         if mm.fork_child is not None:
             new.fork_child = _mm_copy(mm.fork_child, copies)
