@@ -65,7 +65,7 @@ class Page:
 
     @property
     def anon(self) -> bool:
-        """PageAnon(): not a page cache page and not the zero page."""
+        """Whether the page is anonymous, as PageAnon() tests (neither page cache nor zero page)."""
         return self.mapping is None and not self.zero
 
     @property
@@ -141,7 +141,7 @@ class Folio:
 
     @property
     def large_mapcount(self) -> int:
-        """folio_large_mapcount() / folio_mapcount(): PMD mappings plus PTE mappings."""
+        """The whole folio's mapcount as folio_large_mapcount() counts it (PMDs plus PTEs)."""
         return self.entire_mapcount + sum(p.mapcount for p in self.pages)
 
 

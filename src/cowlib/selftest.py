@@ -55,6 +55,8 @@ RESULTS = ("pass", "fail", "xfail", "skip")
 
 @dataclass(frozen=True)
 class Result:
+    """One instance of cow.c run on the model: its case, variant, preset and outcome."""
+
     case: str
     variant: str  # cow.c's variant name ("" for the THP collapse cases, which have none)
     preset: str
