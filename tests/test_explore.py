@@ -12,6 +12,7 @@ import pytest
 from cowlib import PRESETS, Busy, CowError, Kernel
 from cowlib.actions import apply, perform, run_actions
 from cowlib.cli import main as cowlib_main
+from cowlib.errors import BadArgument
 from cowlib.explore import (
     DEPTH,
     OPS,
@@ -31,7 +32,7 @@ from cowlib.explore import (
     table_rows,
 )
 from cowlib.grammar import parse
-from cowlib.moves import random_actions
+from cowlib.moves import FOLIO_UNIVERSE, random_actions
 
 BASE = PRESETS["linux-5.11"]
 explore_module = importlib.import_module("cowlib.explore")
@@ -346,8 +347,9 @@ def unreduced(policy, universe: Universe, depth: int, symmetry: bool = False):
         (BASE.without("rule4"), SMALL, 4),
         (PRESETS["linux-6.x"], UNIVERSE, 4),
         (BASE.replace(write_protect_seq=False), RACE_UNIVERSE, 8),
+        (PRESETS["linux-6.x"], FOLIO_UNIVERSE, 3),
     ],
-    ids=["linux-5.7", "no-rule1", "no-rule4", "linux-6.x", "race"],
+    ids=["linux-5.7", "no-rule1", "no-rule4", "linux-6.x", "race", "large-folio"],
 )
 def test_symmetry_finds_what_the_unreduced_search_finds(policy, universe, depth):
     """Same shortest length per kind and the same reachable canonical states, in fewer."""
@@ -682,3 +684,30 @@ def test_clone_of_a_kernel_with_large_folios_and_files_is_exact():
         assert pickle.dumps(copy) == pickle.dumps(k)
         original, copied = mutable_parts(k), mutable_parts(copy)
         assert not original.keys() & copied.keys()
+
+
+def test_a_large_folio_universe_dedups_without_losing_a_verdict():
+    """One PTE-mapped large folio of four pages (an order-2 mTHP on linux-6.x, a stand-in
+    for a PTE-mapped THP before): the canonical state encodes the folio (head, each
+    page's place, counts), so merging states loses nothing the tree finds."""
+    merged = explore("linux-6.x", 3, FOLIO_UNIVERSE)
+    every = explore("linux-6.x", 3, FOLIO_UNIVERSE, dedup=False)
+    assert merged.states * 10 < every.states
+    assert {k: ce.length for k, ce in merged.found.items()} == {
+        k: ce.length for k, ce in every.found.items()
+    }
+    older = explore("linux-5.11", 3, FOLIO_UNIVERSE)  # the R/O pin of a PTE-mapped THP
+    assert older.found["stale-pin"].actions[2:] == ("P:fork C", "P:pin 0 ro long", "P:write 0 v3")
+
+
+def test_a_thp_universe_needs_whole_folios():
+    with pytest.raises(BadArgument, match="multiple of its 4 pages"):
+        Universe(pages=3, thp=2)
+    with pytest.raises(BadArgument, match="folio order >= 2"):
+        Universe(pages=2, thp=1)
+
+
+def test_cli_thp_universe_errors_name_the_problem(capsys):
+    assert main(["--thp", "2", "--pages", "3"]) == 2
+    captured = capsys.readouterr()
+    assert "multiple of its 4 pages" in captured.err and captured.out == ""

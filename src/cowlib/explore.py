@@ -201,8 +201,8 @@ def canonical_state(k: Kernel, symmetry: bool = True, plain: tuple | None = None
     live processes and the live handles are taken in the order that gives the smallest
     encoding, so states that differ only by which process did what, or by which of two
     handles was taken first, are one state. plain, if given, is canonical_state(k, False),
-    already computed. Large folios, PMDs, the page cache and MADV_DONTNEED's detached
-    holders are not encoded: no operation of OPS (and so no Universe) reaches them.
+    already computed. A large folio (Universe.thp) is encoded page by page with its
+    head, each page's place in it, its PMD mappings, order and kind, and each mm's PMDs.
     """
     procs, holders = k.live_procs(), k.machine.live_holders()
     if not symmetry or (len(procs) < 2 and len(holders) < 2):
@@ -285,9 +285,16 @@ def _holder_signature(k: Kernel, h: Holder, procs: dict[int, tuple]) -> tuple:
     )  # fmt: skip
 
 
-def _protections(p: Process) -> dict[int, int]:
-    """Page address -> 1 (read-only) or 2 (read-write): VMAs without their split points."""
-    return {a: 1 + v.write for v in p.mm.vmas for a in range(v.start, v.end, PAGE_SIZE)}
+def _protections(p: Process) -> dict[int, int | tuple]:
+    """Page address -> 1 (read-only) or 2 (read-write): VMAs without their split points;
+    with the VMA's THP order, hugetlb order, VM_DONTCOPY and file where it has them."""
+    return {
+        a: 1 + v.write
+        if not (v.thp or v.hugetlb or v.dontfork or v.file)
+        else (1 + v.write, v.thp, v.hugetlb, v.dontfork, v.file is not None, v.shared)
+        for v in p.mm.vmas
+        for a in range(v.start, v.end, PAGE_SIZE)
+    }
 
 
 def _encode(k: Kernel, procs: list[Process], holders: list[Holder]) -> tuple:
@@ -315,16 +322,18 @@ def _encode(k: Kernel, procs: list[Process], holders: list[Holder]) -> tuple:
             hidx[g.holder.name], -1 if g.seq is None else int(g.seq == mm.write_protect_seq),
             g.stage, -1 if g.pte is None else pfn(g.pte[0]), g.pte is not None and g.pte[1],
         )  # fmt: skip
+        pmds = tuple((a, pfn(d.pfn), d.nr, d.write) for a, d in sorted(mm.pmds.items()))
         out_procs.append((
             tuple(pages), pidx[mm.fork_child.owner] if mm.fork_child else -1,
             pidx[mm.forked_by.owner] if mm.forked_by else -1, mm.has_pinned,
-            mm.write_protect_seq % 2, mm.next_addr, gup,
+            mm.write_protect_seq % 2, mm.next_addr, gup, pmds,
         ))  # fmt: skip
     out_handles = []
     for h in holders:
         out_handles.append((
             h.kind, pidx[h.mm.owner] if h.mm.live else -1, h.addr, h.writable, h.longterm,
             pfn(h.pfn), tokset(h.allowed), h.name in k.oracle.stale, h.in_flight,
+            h.name in k.oracle.detached,
         ))  # fmt: skip
     batch = set(m.lru_batch)
     for pg in sorted(
@@ -333,13 +342,20 @@ def _encode(k: Kernel, procs: list[Process], holders: list[Holder]) -> tuple:
                         pg.pfn in batch, ids.tokens.get(pg.data.seq, -1)),
     ):  # fmt: skip
         pfn(pg.pfn)  # pages only the LRU batch or the swap cache holds
+    for n in list(ids.pfns):  # a large folio's pages in their order, after the first seen
+        folio = getattr(m.pages.get(n), "folio", None)
+        for sub in folio.pages if folio is not None else ():
+            pfn(sub.pfn)
     pages_out = []
     for n in list(ids.pfns):
         pg = m.pages.get(n)
+        folio = None if pg is None else pg.folio
         pages_out.append((-3,) if pg is None else (  # a freed page still referenced
             token(pg.data), pg.refcount, pg.mapcount, pg.pincount, pg.anon_exclusive,
             slot(pg.swapcache), pg.lru,
-        ))  # fmt: skip
+        ) + (() if folio is None else (  # its folio: head, place, PMD mappings, size, kind
+            pfn(folio.pfn), pg.index, folio.entire_mapcount, folio.order, folio.kind,
+        )))  # fmt: skip
     for n in sorted(m.swap.slots):
         slot(n)
     slots_out = []
@@ -347,7 +363,8 @@ def _encode(k: Kernel, procs: list[Process], holders: list[Holder]) -> tuple:
         s = m.swap.slots.get(n)
         slots_out.append((-3,) if s is None else (token(s.data), s.count, pfn(s.cache)))
     return (tuple(out_procs), tuple(out_handles), tuple(sorted(pfn(n) for n in batch)),
-            tuple(pages_out), tuple(slots_out), ids.set_contents())  # fmt: skip
+            tuple(pages_out), tuple(slots_out), ids.set_contents(),
+            m.huge_zero is not None, tuple(len(f) for _, f in sorted(m.files.items())))  # fmt: skip
 
 
 # -- copying a state ---------------------------------------------------------------------------
@@ -909,7 +926,17 @@ def _parser() -> argparse.ArgumentParser:
         help=f"actions after the prefix (default {DEPTH}, {RACE_DEPTH} with --race)",
     )
     ap.add_argument("--procs", type=int, default=2, help="live processes at most (default 2)")
-    ap.add_argument("--pages", type=int, default=1, choices=(1, 2))
+    ap.add_argument(
+        "--pages", type=int, default=1, help="pages in P's mapping (default 1; 2 doubles the work)"
+    )
+    ap.add_argument(
+        "--thp",
+        type=int,
+        default=0,
+        metavar="ORDER",
+        help="map the pages as PTE-mapped large folios of this order (2: one folio of "
+        "--pages 4; the search is slower, try -d 3)",
+    )
     ap.add_argument(
         "--ops",
         type=_ops,
@@ -954,7 +981,7 @@ def main(argv: Sequence[str]) -> int:
         return int(e.code or 0)
     try:
         ops = args.ops or (RACE_UNIVERSE if args.race else UNIVERSE).ops
-        universe = Universe(ops, args.procs, args.pages)
+        universe = Universe(ops, args.procs, args.pages, args.thp)
         depth = args.depth if args.depth is not None else RACE_DEPTH if args.race else DEPTH
         if args.table:
             rows = table_rows()

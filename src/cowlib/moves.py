@@ -90,11 +90,17 @@ PREFIX_VALUE = "X"
 
 @dataclass(frozen=True)
 class Universe:
-    """What a sequence may do: operations, live processes at once, pages in the mapping."""
+    """What a sequence may do: operations, live processes at once, pages in the mapping.
+
+    thp, if not 0, maps the pages as THP of that folio order (MADV_HUGEPAGE, an mTHP
+    below the PMD order: one PTE-mapped large folio per 2**thp pages), which the
+    prefix's first write populates.
+    """
 
     ops: tuple[str, ...] = TABLE_OPS
     procs: int = 2
     pages: int = 1
+    thp: int = 0
 
     def __post_init__(self) -> None:
         unknown = [op for op in self.ops if op not in OPS]
@@ -105,24 +111,35 @@ class Universe:
                 f"a universe needs procs >= 1 and pages >= 1, not "
                 f"procs={self.procs} pages={self.pages}"
             )
+        if self.thp and (self.thp < 2 or self.pages % (1 << self.thp)):
+            raise BadArgument(
+                f"a THP universe needs a folio order >= 2 and a multiple of its "
+                f"{1 << max(self.thp, 0)} pages, not thp={self.thp} pages={self.pages}"
+            )
 
     @property
     def prefix(self) -> tuple[str, ...]:
         """The fixed start of every sequence, where P maps the pages and populates page 0."""
+        thp = (f"thp={self.thp}",) if self.thp else ()
         return (
-            format_action("P", "mmap", self.pages),
+            format_action("P", "mmap", self.pages, *thp),
             format_action("P", "write", 0, PREFIX_VALUE),
         )
 
     def describe(self) -> str:
+        thp = f" (THP of order {self.thp})" if self.thp else ""
         return (
-            f"{self.procs} live processes, {self.pages} page{'s' * (self.pages > 1)}, "
+            f"{self.procs} live processes, {self.pages} page{'s' * (self.pages > 1)}{thp}, "
             f"ops {','.join(self.ops)}"
         )
 
 
 UNIVERSE = Universe()
 RACE_UNIVERSE = Universe(ops=RACE_OPS)
+FOLIO_OPS = ("write", "read", "fork", "exit", "mprotect", "vmsplice", "pipe_read", "pin_ro",
+             "unpin")  # fmt: skip
+FOLIO_UNIVERSE = Universe(ops=FOLIO_OPS, pages=4, thp=2)
+"""One PTE-mapped large folio of four pages (an order-2 mTHP) and what COWs it."""
 
 
 def moves(k: Kernel, universe: Universe, n: int) -> list[str]:
