@@ -708,6 +708,13 @@ def test_a_thp_universe_needs_whole_folios():
 
 
 def test_cli_thp_universe_errors_name_the_problem(capsys):
-    assert main(["--thp", "2", "--pages", "3"]) == 2
+    assert main(["--thp", "1"]) == 2
     captured = capsys.readouterr()
-    assert "multiple of its 4 pages" in captured.err and captured.out == ""
+    assert "folio order >= 2" in captured.err and captured.out == ""
+
+
+def test_cli_thp_universe_searches_one_large_folio(capsys):
+    ops = "write,read,fork,exit,mprotect,vmsplice,pipe_read,pin_ro,unpin"
+    assert main(["-p", "linux-5.11", "--thp", "2", "--ops", ops, "-d", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "P:mmap 4 thp=2; P:write 0 X; P:fork C; P:pin 0 ro long; P:write 0 v3" in out

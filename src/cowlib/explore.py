@@ -927,15 +927,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--procs", type=int, default=2, help="live processes at most (default 2)")
     ap.add_argument(
-        "--pages", type=int, default=1, help="pages in P's mapping (default 1; 2 doubles the work)"
+        "--pages",
+        type=int,
+        default=1,
+        choices=(1, 2),
+        help="pages in P's mapping (default 1; 2 multiplies the work)",
     )
     ap.add_argument(
         "--thp",
         type=int,
         default=0,
         metavar="ORDER",
-        help="map the pages as PTE-mapped large folios of this order (2: one folio of "
-        "--pages 4; the search is slower, try -d 3)",
+        help="P maps one PTE-mapped large folio of 2**ORDER pages instead (ORDER >= 2; "
+        "the search is slower, try -d 3)",
     )
     ap.add_argument(
         "--ops",
@@ -981,7 +985,8 @@ def main(argv: Sequence[str]) -> int:
         return int(e.code or 0)
     try:
         ops = args.ops or (RACE_UNIVERSE if args.race else UNIVERSE).ops
-        universe = Universe(ops, args.procs, args.pages, args.thp)
+        pages = 1 << max(args.thp, 0) if args.thp else args.pages
+        universe = Universe(ops, args.procs, pages, args.thp)
         depth = args.depth if args.depth is not None else RACE_DEPTH if args.race else DEPTH
         if args.table:
             rows = table_rows()
