@@ -4,11 +4,14 @@ Prints, per depth, the new distinct states, the states explored (actions applied
 seconds and explored states per second:
 
 - linux-6.x in the default universe (15 operations, two live processes, one page),
-  before (no symmetry, one process: `cowlib explore -p linux-6.x -d 6 --no-symmetry
-  -j 1`) and after (symmetry over processes and handles, the frontier split over the
-  cores: `cowlib explore -p linux-6.x -d 7`), against the 60 s goal for depth 7;
+  before (no symmetry, one process, the last depth's states merged: `cowlib explore -p
+  linux-6.x -d 6 --no-symmetry -j 1 --leaves`), then with symmetry and the frontier
+  split over the cores (`... -d 7 --leaves`), then as the command runs by default, the
+  last depth's states checked but not merged (`cowlib explore -p linux-6.x -d 7`),
+  against the 60 s goal for depth 7;
 - the default results table (`cowlib explore --table -d 6`: every preset and
-  linux-5.11 without each rule, rows in parallel), against the 60 s goal for depth 6;
+  linux-5.11 without each rule, rows in parallel, leaves not merged), against the 60 s
+  goal for depth 6, and at depth 5 with the leaves merged too, to compare;
 - the race universe of find_race() to RACE_DEPTH and twice that, and dedup on and off
   at depth 4.
 
@@ -61,11 +64,12 @@ def search(title: str, command: str, **kw) -> None:
     r = explore("linux-6.x", **kw)
     print(r.per_depth())
     print(
-        f"  total: {r.states} distinct states, {r.transitions} explored in {r.seconds:.1f} s "
+        f"  total: {r.states} distinct states{'' if r.leaves else ' expanded'}, "
+        f"{r.transitions} explored in {r.seconds:.1f} s "
         f"({r.transitions / r.seconds:.0f} explored/s), found {sorted(r.found) or 'nothing'}; "
         f"{load()} after"
     )
-    if kw["depth"] == DEEP:
+    if kw["depth"] == DEEP and not kw.get("leaves", True):
         print(f"  depth {DEEP}: {verdict(r.seconds)}; {max_rss_mb()}")
 
 
@@ -74,22 +78,29 @@ def main() -> int:
     jobs = os.cpu_count() or 1
     search(
         "linux-6.x before: no symmetry, one process",
-        f"cowlib explore -p linux-6.x -d {BEFORE_DEPTH} --no-symmetry -j 1",
+        f"cowlib explore -p linux-6.x -d {BEFORE_DEPTH} --no-symmetry -j 1 --leaves",
         depth=BEFORE_DEPTH,
         symmetry=False,
     )
     search(
-        f"linux-6.x after: symmetry, {jobs} processes",
-        f"cowlib explore -p linux-6.x -d {DEEP} -j {jobs}",
+        f"linux-6.x: symmetry, {jobs} processes, leaves merged",
+        f"cowlib explore -p linux-6.x -d {DEEP} -j {jobs} --leaves",
         depth=DEEP,
         jobs=jobs,
     )
+    search(
+        f"linux-6.x after: symmetry, {jobs} processes, leaves checked, not merged",
+        f"cowlib explore -p linux-6.x -d {DEEP} -j {jobs}",
+        depth=DEEP,
+        jobs=jobs,
+        leaves=False,
+    )
 
-    for depth in (DEPTH, TABLE_DEPTH):
+    for depth, leaves in ((DEPTH, True), (DEPTH, False), (TABLE_DEPTH, False)):
         print(f"\ndefault table, depth {depth} ({load()} before)")
-        print(f"  cowlib explore --table -d {depth}")
+        print(f"  cowlib explore --table -d {depth}{' --leaves' if leaves else ''}")
         wall, cpu = time.perf_counter(), cpu_seconds()
-        results = table(depth)
+        results = table(depth, leaves=leaves)
         wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
         print(caption(results))
         print(render(results))

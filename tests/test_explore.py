@@ -394,6 +394,42 @@ def test_parallel_search_gives_the_single_process_result(
     assert one.found or policy.name == "linux-6.x"
 
 
+@pytest.mark.parametrize(
+    ("policy", "baseline", "universe", "depth", "jobs"),
+    [
+        (PRESETS["linux-6.x"], None, UNIVERSE, 4, 1),
+        (BASE.without("rule1"), BASE, UNIVERSE, 5, 1),
+        (BASE.without("rule4"), BASE, SMALL, 5, 2),
+        (BASE.replace(write_protect_seq=False), None, RACE_UNIVERSE, 8, 2),
+    ],
+    ids=["linux-6.x", "no-rule1", "no-rule4-jobs-2", "race-jobs-2"],
+)
+def test_leaves_not_merged_give_the_same_verdicts(
+    policy, baseline, universe, depth, jobs, monkeypatch
+):
+    """leaves=False applies and checks every action of the last depth, as leaves=True does;
+    it only leaves that depth's states uncounted."""
+    monkeypatch.setattr(explore_module, "PARALLEL_FRONTIER", 2)
+    merged = explore(policy, depth, universe, baseline=baseline)
+    unmerged = explore(policy, depth, universe, baseline=baseline, jobs=jobs, leaves=False)
+    assert (unmerged.found, unmerged.new, unmerged.transitions, unmerged.explored) == (
+        merged.found, merged.new, merged.transitions, merged.explored
+    )  # fmt: skip
+    if merged.depth == depth:  # the search went to the last depth (it may stop early)
+        assert unmerged.new_states == (*merged.new_states[:-1], None)
+        assert unmerged.states == merged.states - merged.new_states[-1]
+        assert f"depth {depth}: leaves not merged, " in unmerged.per_depth()
+    else:  # stopped early, once every kind was found: at a depth it merged
+        assert (unmerged.states, unmerged.new_states) == (merged.states, merged.new_states)
+    assert merged.found or policy.name == "linux-6.x"
+
+
+def test_leaves_without_dedup_are_the_tree():
+    """Without deduplication there is nothing to merge: leaves=False changes nothing."""
+    r = explore(BASE, 3, SMALL, dedup=False, leaves=False)
+    assert r.new_states[-1] is not None and r.states == r.transitions + 1
+
+
 # -- the copy of a state ---------------------------------------------------------------------
 IMMUTABLE = (str, int, float, bool, type(None), tuple, frozenset)
 
@@ -533,7 +569,24 @@ def test_command_echoes_parameters_then_prints_row_and_counterexamples(capsys):
     )
     assert "linux-5.11 without rule2  4     none up to 4  none up to 4  none up to 4" in out
     assert f"  leak (4): {PREFIX}P:fork C; P:pin 0 ro long; P:write 0 v3; C:read 0" in out
-    assert "depth 4/4 done" in err
+    assert "depth 4/4 done: leaves not merged" in err
+    assert "\nlinux-5.11 without rule2: " in out and " distinct states to depth 3, " in out
+
+
+def test_command_leaves_counts_the_last_depths_states(capsys):
+    argv = ["explore", "-p", "linux-5.11", "-d", "3", "--ops", "write,read,fork,pin_ro"]
+    assert cowlib_main([*argv, "--leaves"]) == 0
+    merged = capsys.readouterr().out
+    assert cowlib_main(argv) == 0
+    unmerged = capsys.readouterr().out
+    counted = explore(BASE, 3, Universe(("write", "read", "fork", "pin_ro")))
+    assert merged.splitlines()[0].endswith(" ops=write,read,fork,pin_ro leaves=merged")
+    assert f"linux-5.11: {counted.states} distinct states, " in merged
+    assert f"depth 3: {counted.new_states[-1]} new states, " in merged
+    expanded = counted.states - counted.new_states[-1]
+    assert f"linux-5.11: {expanded} distinct states to depth 2, " in unmerged
+    assert "depth 3: leaves not merged, " in unmerged
+    assert merged.split("\n\n")[1] == unmerged.split("\n\n")[1]  # the same table
 
 
 @pytest.mark.parametrize(
@@ -624,6 +677,50 @@ def test_chapter_shows_the_table_the_command_prints(book_table_run):
         assert shown[2:] == expected
     markdown = "".join(chapter_cell("explore-39b")["source"])  # "Try it from the command line"
     assert f"cowlib explore --table -d 5 --ops {BOOK_OPS}" in markdown
+
+
+DEPTH_SIX = {  # the chapter's counterexamples of length 6 (cell explore-39f), and its reading
+    ("linux-5.11", "leak", ""): "P:vmsplice 0; K:pageout P 0; P:fork C; P:write 0 v4; "
+    "C:write 0 v5; pipe1:read",
+    ("linux-5.11", "lost-write", ""): "P:pin 0 rw long; P:mprotect 0 1 r; P:mprotect 0 1 rw; "
+    "P:write 0 v4; pin1:write dma5; P:read 0",
+    ("linux-5.11 without rule4", "lost-write", "yes"): "P:pin 0 rw long; K:pageout P 0; "
+    "P:read 0; P:write 0 v4; pin1:write dma5; P:read 0",
+}
+
+
+def test_chapter_lists_the_depth_six_counterexamples():
+    """Its stored table: linux-5.18 and the rule-4 row share linux-5.11's lost write."""
+    text = chapter_cell("explore-39f")["outputs"][0]["data"]["text/markdown"]
+    rows = [line.strip("|").split(" | ") for line in "".join(text).splitlines()[2:]]
+    shown = {(row.strip(), kind, passes): actions.strip(" `") for row, kind, passes, actions in
+             ([c.strip() for c in r] for r in rows)}  # fmt: skip
+    lost = DEPTH_SIX[("linux-5.11", "lost-write", "")]
+    assert shown == {
+        **DEPTH_SIX,
+        ("linux-5.18", "lost-write", ""): lost,
+        ("linux-5.11 without rule4", "lost-write", ""): lost,
+    }
+
+
+@pytest.mark.parametrize(
+    ("key", "reports", "passes"),
+    [
+        # swap-in reuse by reuse_swap_page() until c145e0b47c77 (5.18): S3's mechanism
+        (("linux-5.11", "leak", ""), ["linux-5.11"], ["linux-5.18", "linux-6.x"]),
+        # S9: page_count() counts the pin until PageAnonExclusive, 6c287605fd56 (5.19)
+        (("linux-5.11", "lost-write", ""), ["linux-5.11", "linux-5.18"], ["linux-6.x"]),
+        # S8: a pinned page in the swap cache, without feb889fb40fa's check
+        (("linux-5.11 without rule4", "lost-write", "yes"), [BASE.without("rule4")], [BASE]),
+    ],
+)
+def test_depth_six_counterexamples_are_what_the_chapter_says(key, reports, passes):
+    actions = PREFIX + DEPTH_SIX[key]
+    kind = key[1]
+    for policy in reports:
+        assert kind in {v.kind for v in run_actions(actions, policy).violations}
+    for policy in passes:
+        assert not run_actions(actions, policy).violations
 
 
 def test_command_ops_with_a_policy_and_a_rule_off(capsys):

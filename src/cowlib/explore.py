@@ -21,9 +21,11 @@ deduplication looks only at which values are equal, never at their names.
 
 What keeps it fast: symmetry (processes and handles are interchangeable names, so a
 state and its renamings are one state), clone() (a copy of a Kernel(record=False) that
-shares its frozen parts, instead of pickling), actions parsed once, and jobs (the last
+shares its frozen parts, instead of pickling), actions parsed once, jobs (the last
 depth's frontier split over forked workers, merged in frontier order so that the result
-does not depend on their number).
+does not depend on their number), and leaves=False (the last depth's states are checked
+by the oracle but not merged: nothing expands them, so only their count needs their
+canonical states, and that is most of the encoding work; the verdicts are the same).
 
 table() searches every preset and linux-5.11 without each of Linus's rules. A row with
 a baseline also keeps the shortest counterexample the baseline passes (SearchResult.new): the
@@ -104,21 +106,24 @@ class SearchResult:
     depth: int
     universe: Universe
     found: dict[str, Counterexample]  # violation kind -> shortest counterexample
-    states: int  # distinct states reached (after deduplication), the prefix's included
+    states: int  # distinct states reached (after deduplication), the prefix's included;
+    # with leaves=False, those the search expanded (the last depth's are not counted)
     transitions: int  # actions applied: states explored before deduplication
     seconds: float
-    new_states: tuple[int, ...]  # distinct new states at depth 1, 2, ...
+    new_states: tuple[int | None, ...]  # distinct new states at depth 1, 2, ...; None:
+    # not counted (the last depth's, with leaves=False)
     baseline: str | None = None
     new: dict[str, Counterexample] = field(default_factory=dict)  # ones the baseline passes
     explored: tuple[int, ...] = ()  # actions applied at depth 1, 2, ...
     times: tuple[float, ...] = ()  # seconds spent at depth 1, 2, ...
     symmetry: bool = True
     jobs: int = 1
+    leaves: bool = True
 
     def per_depth(self) -> str:
         """One line per depth: new distinct states, states explored, seconds, explored/s."""
         return "\n".join(
-            f"  depth {n}: {states} new states, {explored} explored in {seconds:.1f} s "
+            f"  depth {n}: {_new_states(states)}, {explored} explored in {seconds:.1f} s "
             f"({explored / max(seconds, 1e-9):.0f} explored/s)"
             for n, (states, explored, seconds) in enumerate(
                 zip(self.new_states, self.explored, self.times, strict=True), 1
@@ -129,6 +134,11 @@ class SearchResult:
         """A table cell: the shortest length, or none up to the depth."""
         found = (self.new if new else self.found).get(kind)
         return str(found.length) if found else f"none up to {self.depth}"
+
+
+def _new_states(count: int | None) -> str:
+    """A depth's new distinct states, or that they were not merged (leaves=False)."""
+    return "leaves not merged" if count is None else f"{count} new states"
 
 
 class ModelCrash(RuntimeError):
@@ -432,7 +442,11 @@ def clone(k: Kernel) -> Kernel:
     new_k, new_m, new_o = _shallow(k), _shallow(m), _shallow(o)
     new_k.machine, new_k.oracle, new_o.m = new_m, new_o, new_m
     new_m.classify = new_o.classify
-    new_m.pages = {pfn: _shallow(pg) for pfn, pg in m.pages.items()}
+    new = object.__new__  # _shallow() inline in the loops: they copy most of the objects
+    new_m.pages = pages = {}
+    for pfn, pg in m.pages.items():
+        pages[pfn] = copy = new(type(pg))
+        copy.__dict__ = pg.__dict__.copy()
     new_m.lru_batch = m.lru_batch.copy()
     new_m.swap = swap = _shallow(m.swap)
     swap.slots = {n: _shallow(s) for n, s in m.swap.slots.items()}
@@ -442,21 +456,22 @@ def clone(k: Kernel) -> Kernel:
     new_m.mms = [_mm_copy(mm, mms) for mm in m.mms]
     sets: dict[int, set] = {}
     new_o.logical = {name: memory.copy() for name, memory in o.logical.items()}
-    new_o.history = {
-        name: {a: sets.setdefault(id(h), h.copy()) for a, h in history.items()}
-        for name, history in o.history.items()
-    }
+    new_o.history = {}
+    for name, history in o.history.items():
+        copies = new_o.history[name] = {}
+        for a, h in history.items():
+            copies[a] = sets.get(id(h)) or sets.setdefault(id(h), h.copy())
     new_o.stale, new_o.found, new_o.detached = o.stale.copy(), o.found.copy(), o.detached.copy()
     holders = {}
     for h in m.holders:
         new = holders[id(h)] = _shallow(h)
-        new.mm = _mm_copy(h.mm, mms)
+        new.mm = mms.get(id(h.mm)) or _mm_copy(h.mm, mms)
         new.allowed = sets.setdefault(id(h.allowed), h.allowed.copy())
     new_m.holders = list(holders.values())
     procs = {}
     for p in k.procs.values():
         new = procs[id(p)] = _shallow(p)
-        new.k, new.mm = new_k, _mm_copy(p.mm, mms)
+        new.k, new.mm = new_k, mms.get(id(p.mm)) or _mm_copy(p.mm, mms)
         if p.gup_fast is not None:
             new.gup_fast = _shallow(p.gup_fast)
             new.gup_fast.holder = holders[id(p.gup_fast.holder)]
@@ -482,8 +497,11 @@ def _mm_copy(mm: Mm, copies: dict[int, Mm]) -> Mm:
     if new is None:
         new = copies[id(mm)] = _shallow(mm)
         new.vmas = [_shallow(v) for v in mm.vmas]
-        new.ptes = {a: _shallow(pte) for a, pte in mm.ptes.items()}
-        new.pmds = {a: _shallow(pmd) for a, pmd in mm.pmds.items()}
+        new.ptes = ptes = {}
+        for a, pte in mm.ptes.items():  # _shallow() inline
+            ptes[a] = copy = object.__new__(Pte)
+            copy.__dict__ = pte.__dict__.copy()
+        new.pmds = {a: _shallow(pmd) for a, pmd in mm.pmds.items()} if mm.pmds else {}
         new.fork_pending = mm.fork_pending.copy()
         if mm.fork_child is not None:
             new.fork_child = _mm_copy(mm.fork_child, copies)
@@ -518,6 +536,7 @@ class _Search:
     base: Policy | None
     seen: set
     symmetry: bool
+    leaves: bool = True  # False: the last depth's successors are checked, not merged
     plain: set = field(default_factory=set)  # with symmetry: canonical_state(k, False) seen
     found: dict[str, Counterexample] = field(default_factory=dict)
     new: dict[str, Counterexample] = field(default_factory=dict)
@@ -547,7 +566,8 @@ def expand(search: _Search, k: Kernel, path: tuple[str, ...], n: int, keep: bool
     Each move is applied to a fresh copy of the state (clone()); the violations it reports become
     counterexamples (the first per kind is a shortest one, breadth first); with dedup a
     successor whose canonical state was reached before is dropped. keep=False (the last
-    depth) keeps the paths but not the states.
+    depth) keeps the paths but not the states; with search.leaves False not even those,
+    and its successors are not merged (none is returned).
     """
     level = _Level()
     _expand(search, k, path, n, keep, level)
@@ -571,6 +591,7 @@ def _expand(
     the last move is applied to parent itself, which the caller no longer needs.
     """
     prefix, k = search.universe.prefix, None
+    leaf = search.dedup and not keep and not search.leaves  # checked, not merged
     actions_here = moves(parent, search.universe, n)
     last = len(actions_here) - 1
     for i, action in enumerate(actions_here):
@@ -598,6 +619,10 @@ def _expand(
             ):
                 level.new[v.kind] = Counterexample(v.kind, actions, n, v.message)
         del k.violations[:]
+        if leaf:
+            _discard(k)
+            k = None
+            continue
         key = None
         if search.dedup:
             plain = None
@@ -721,6 +746,7 @@ def explore(
     progress: Callable[[str], None] | None = None,
     symmetry: bool = True,
     jobs: int = 1,
+    leaves: bool = True,
 ) -> SearchResult:
     """Breadth-first search of every action sequence of up to depth actions.
 
@@ -732,6 +758,9 @@ def explore(
     a plain Kernel): the bug a switched-off rule let in. The search stops early once
     every kind in kinds has its counterexample(s). jobs > 1 expands the last depth's
     frontier (most of the work) in that many forked processes, with the same result.
+    leaves=False checks the last depth's states (the oracle sees every action) without
+    merging them, as nothing expands them: the same found and new, in less time, and
+    states and new_states count only the states expanded (new_states[-1] is None).
     """
     policy = get_policy(policy)
     base = None if baseline is None else get_policy(baseline)
@@ -742,7 +771,9 @@ def explore(
     wanted = set(kinds)
     start = time.perf_counter()
     root = search_kernel(policy, universe)
-    search = _Search(policy, universe, dedup, base, {canonical_state(root, symmetry)}, symmetry)
+    search = _Search(
+        policy, universe, dedup, base, {canonical_state(root, symmetry)}, symmetry, leaves
+    )
     search.plain.add(canonical_state(root, False))
     frontier: list[State] = [(root, ())]
     new_states, explored, times, reached = [], [], [], depth
@@ -750,12 +781,12 @@ def explore(
         last_start, before = time.perf_counter(), search.transitions
         report = _reporter(progress, search, f"depth {n}/{depth}", len(frontier), start)
         frontier = _expand_frontier(search, frontier, n, n < depth, jobs, report)
-        new_states.append(len(frontier))
+        new_states.append(None if dedup and not leaves and n == depth else len(frontier))
         explored.append(search.transitions - before)
         times.append(time.perf_counter() - last_start)
         if progress:
             progress(
-                f"{policy.name}: depth {n}/{depth} done: {len(frontier)} new states, "
+                f"{policy.name}: depth {n}/{depth} done: {_new_states(new_states[-1])}, "
                 f"{search.transitions} explored, {time.perf_counter() - start:.1f} s"
             )
         if wanted <= set(search.found) and (base is None or wanted <= set(search.new)):
@@ -764,10 +795,10 @@ def explore(
         if not frontier:
             break
     return SearchResult(
-        policy.name, reached, universe, _ordered(search.found), 1 + sum(new_states),
+        policy.name, reached, universe, _ordered(search.found), 1 + sum(filter(None, new_states)),
         search.transitions, time.perf_counter() - start, tuple(new_states),
         None if base is None else base.name, _ordered(search.new), tuple(explored),
-        tuple(times), symmetry, jobs,
+        tuple(times), symmetry, jobs, leaves,
     )  # fmt: skip
 
 
@@ -818,24 +849,27 @@ def table(
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
     symmetry: bool = True,
+    leaves: bool = True,
 ) -> list[SearchResult]:
     """explore() every row (table_rows() by default), rows in parallel processes.
 
     jobs (default: the cores) processes run the rows; a single row splits its frontier
-    over them instead.
+    over them instead. leaves as for explore().
     """
     rows = table_rows() if rows is None else rows
     jobs = jobs or os.cpu_count() or 1
     if len(rows) == 1 or jobs == 1:
         return [
             explore(p, depth, universe, baseline=b, progress=progress, symmetry=symmetry,
-                    jobs=jobs if len(rows) == 1 else 1)
+                    jobs=jobs if len(rows) == 1 else 1, leaves=leaves)
             for p, b in rows
         ]  # fmt: skip
     results: dict[int, SearchResult] = {}
     with ProcessPoolExecutor(min(jobs, len(rows))) as pool:
         futures = {
-            pool.submit(explore, p, depth, universe, baseline=b, symmetry=symmetry): i
+            pool.submit(
+                explore, p, depth, universe, baseline=b, symmetry=symmetry, leaves=leaves
+            ): i
             for i, (p, b) in enumerate(rows)
         }
         for future in as_completed(futures):
@@ -974,6 +1008,12 @@ def _parser() -> argparse.ArgumentParser:
         help="merge states that differ only by which process or which handle is which "
         "(default: on)",
     )
+    ap.add_argument(
+        "--leaves",
+        action="store_true",
+        help="merge the last depth's states too, to count them (slower; the verdicts are "
+        "the same: by default they are checked, not merged, as nothing expands them)",
+    )
     return ap
 
 
@@ -996,7 +1036,8 @@ def main(argv: Sequence[str]) -> int:
         print(
             f"cowlib explore: {'table' if args.table else 'policy=' + rows[0][0].name} "
             f"depth={depth} procs={universe.procs} pages={universe.pages} "
-            f"ops={','.join(universe.ops)}{'' if args.symmetry else ' symmetry=off'}\n"
+            f"ops={','.join(universe.ops)}{'' if args.symmetry else ' symmetry=off'}"
+            f"{' leaves=merged' if args.leaves else ''}\n"
             f'  prefix "{"; ".join(universe.prefix)}"',
             flush=True,
         )
@@ -1009,6 +1050,7 @@ def main(argv: Sequence[str]) -> int:
             args.jobs,
             lambda line: print(line, file=sys.stderr, flush=True),
             args.symmetry,
+            args.leaves,
         )
     except CowError as e:
         print(f"cowlib explore: error: {e}", file=sys.stderr)
@@ -1017,8 +1059,9 @@ def main(argv: Sequence[str]) -> int:
     if any(r.baseline for r in results):
         print(f"\n{caption(results, new=True)}\n{render(results, args.markdown, new=True)}")
     for r in results:
+        counted = "" if r.new_states[-1:] != (None,) else f" to depth {r.depth - 1}"
         print(
-            f"\n{r.policy}: {r.states} distinct states, {r.transitions} explored in "
+            f"\n{r.policy}: {r.states} distinct states{counted}, {r.transitions} explored in "
             f"{r.seconds:.1f} s ({r.transitions / max(r.seconds, 1e-9):.0f} explored/s)"
         )
         print(r.per_depth())

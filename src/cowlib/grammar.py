@@ -161,8 +161,10 @@ def subject_kind(subject: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=8192, typed=True)  # the explorer writes the same moves often
 def format_action(subject: str, verb: str, *args: object) -> str:
-    """The action text for subject:verb args (values quoted so that parse() splits them back)."""
+    """The action text for subject:verb args (values quoted so that parse() splits them back);
+    args are strings and numbers (cached: True and 1 are kept apart)."""
     words = [shlex.quote(str(a)) for a in args]
     return f"{subject}:{' '.join([verb, *words])}"
 

@@ -18,7 +18,7 @@ The oracle reads the machine (pages, mms, holders); it never changes the kernel'
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 
 from .machine import Holder, Machine
 from .mm_types import GUP_PIN_COUNTING_BIAS, ZERO_PFN, ZERO_TOKEN, Mm, Page, Token
@@ -196,7 +196,8 @@ class Oracle:
 def accounting_problems(m: Machine) -> list[str]:
     """Every way the counters disagree with the holders (empty when consistent)."""
     problems = []
-    maps, swaprefs, gets, pins, pmds = Counter(), Counter(), Counter(), Counter(), Counter()
+    maps, swaprefs, gets = defaultdict(int), defaultdict(int), defaultdict(int)
+    pins, pmds = defaultdict(int), defaultdict(int)  # each 0 where absent
     for q in m.live_mms():
         for addr, pte in q.ptes.items():
             if not pte.present:
