@@ -51,7 +51,7 @@ $(BOOK_STAMP): $(SETUP_STAMP) $(NODE_STAMP) $(BOOK_INPUTS)
 	touch $@
 
 test: setup lint $(BOOK_STAMP)
-	$(BIN)/python -m pytest tests book --nbval --nbval-kernel-name python3 \
+	$(BIN)/python -m pytest tests book -n auto --nbval --nbval-kernel-name python3 \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 
 # The one command that regenerates every stored notebook output.

@@ -39,3 +39,22 @@ def browser_page(browser: Browser) -> Iterator[BrowserPage]:
     """A fresh page that may only reach 127.0.0.1 and records what went wrong."""
     with recording_page(browser) as recorded:
         yield recorded
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """How pytest-xdist (`make test` runs `-n auto`) shares the tests out: by file (a
+    notebook's cells share one kernel, a module's fixtures are made once), with the lab's
+    test files and its chapter as one unit, so that two of them never swap on, reserve
+    huge pages or sweep the lab's state directories at the same time; and the screen
+    tests one by one (each page on its own, the longest file by far)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFileLabTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            name = path.rsplit("/", 1)[-1]
+            if name == "test_book_screens.py":
+                return nodeid
+            return "lab" if name.startswith("test_lab") or name == "lab.ipynb" else path
+
+    return ByFileLabTogether(config, log)

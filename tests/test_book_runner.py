@@ -86,6 +86,13 @@ def player_before(runner: Locator) -> Locator:
     return runner.locator("xpath=preceding-sibling::div[contains(@class, 'cow-player')][1]")
 
 
+def settled(player: Locator) -> None:
+    """Wait for the theme to give the player's text blocks their tab stops (tabindex 0 if
+    they scroll, else -1): it does so a little after a new player appears (later on a
+    busy machine), which would otherwise look like a change to the player."""
+    player.locator(".cow-text:not([tabindex])").first.wait_for(state="detached")
+
+
 def set_scenario(runner: Locator, actions: str, preset: str, off: tuple[str, ...] = ()) -> None:
     runner.get_by_label("actions").fill(actions)
     runner.get_by_label("preset").select_option(preset)
@@ -166,6 +173,7 @@ def test_s8_under_linux_5_11_without_rule4_has_a_stale_pin_and_steps(rule1: Brow
 )
 def test_bad_input_shows_the_error_inline_and_keeps_the_player(rule1, typo, message):
     runner = runner_of(rule1.page)
+    settled(player_before(runner))
     before = player_before(runner).evaluate("player => player.outerHTML")
     run(runner, typo, "linux-6.x")
     error = runner.locator(".cow-run-error")
