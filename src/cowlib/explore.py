@@ -54,14 +54,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
 from itertools import groupby, permutations, product
 from multiprocessing import get_context
 from typing import Any
 
 from .actions import perform, run_actions
 from .errors import BadArgument, CowError
-from .grammar import Action, parse
+from .grammar import parse
 from .gup import GupFast
 from .kernel import Kernel, Process
 from .machine import Holder, Machine, SwapDevice, SwapSlot
@@ -442,11 +441,7 @@ def clone(k: Kernel) -> Kernel:
     new_k, new_m, new_o = _shallow(k), _shallow(m), _shallow(o)
     new_k.machine, new_k.oracle, new_o.m = new_m, new_o, new_m
     new_m.classify = new_o.classify
-    new = object.__new__  # _shallow() inline in the loops: they copy most of the objects
-    new_m.pages = pages = {}
-    for pfn, pg in m.pages.items():
-        pages[pfn] = copy = new(type(pg))
-        copy.__dict__ = pg.__dict__.copy()
+    new_m.pages = {pfn: _shallow(pg) for pfn, pg in m.pages.items()}
     new_m.lru_batch = m.lru_batch.copy()
     new_m.swap = swap = _shallow(m.swap)
     swap.slots = {n: _shallow(s) for n, s in m.swap.slots.items()}
@@ -456,22 +451,21 @@ def clone(k: Kernel) -> Kernel:
     new_m.mms = [_mm_copy(mm, mms) for mm in m.mms]
     sets: dict[int, set] = {}
     new_o.logical = {name: memory.copy() for name, memory in o.logical.items()}
-    new_o.history = {}
-    for name, history in o.history.items():
-        copies = new_o.history[name] = {}
-        for a, h in history.items():
-            copies[a] = sets.get(id(h)) or sets.setdefault(id(h), h.copy())
+    new_o.history = {
+        name: {a: sets.setdefault(id(h), h.copy()) for a, h in history.items()}
+        for name, history in o.history.items()
+    }
     new_o.stale, new_o.found, new_o.detached = o.stale.copy(), o.found.copy(), o.detached.copy()
     holders = {}
     for h in m.holders:
         new = holders[id(h)] = _shallow(h)
-        new.mm = mms.get(id(h.mm)) or _mm_copy(h.mm, mms)
+        new.mm = _mm_copy(h.mm, mms)
         new.allowed = sets.setdefault(id(h.allowed), h.allowed.copy())
     new_m.holders = list(holders.values())
     procs = {}
     for p in k.procs.values():
         new = procs[id(p)] = _shallow(p)
-        new.k, new.mm = new_k, mms.get(id(p.mm)) or _mm_copy(p.mm, mms)
+        new.k, new.mm = new_k, _mm_copy(p.mm, mms)
         if p.gup_fast is not None:
             new.gup_fast = _shallow(p.gup_fast)
             new.gup_fast.holder = holders[id(p.gup_fast.holder)]
@@ -497,11 +491,8 @@ def _mm_copy(mm: Mm, copies: dict[int, Mm]) -> Mm:
     if new is None:
         new = copies[id(mm)] = _shallow(mm)
         new.vmas = [_shallow(v) for v in mm.vmas]
-        new.ptes = ptes = {}
-        for a, pte in mm.ptes.items():  # _shallow() inline
-            ptes[a] = copy = object.__new__(Pte)
-            copy.__dict__ = pte.__dict__.copy()
-        new.pmds = {a: _shallow(pmd) for a, pmd in mm.pmds.items()} if mm.pmds else {}
+        new.ptes = {a: _shallow(pte) for a, pte in mm.ptes.items()}
+        new.pmds = {a: _shallow(pmd) for a, pmd in mm.pmds.items()}
         new.fork_pending = mm.fork_pending.copy()
         if mm.fork_child is not None:
             new.fork_child = _mm_copy(mm.fork_child, copies)
@@ -542,6 +533,11 @@ class _Search:
     new: dict[str, Counterexample] = field(default_factory=dict)
     transitions: int = 0
 
+    def unmerged(self, keep: bool) -> bool:
+        """Whether a depth's successors are only checked: the last depth's (keep=False),
+        with leaves=False, in a search that merges states at all."""
+        return self.dedup and not keep and not self.leaves
+
 
 @dataclass
 class _Level:
@@ -552,12 +548,6 @@ class _Level:
     found: dict[str, Counterexample] = field(default_factory=dict)
     new: dict[str, Counterexample] = field(default_factory=dict)
     transitions: int = 0
-
-
-@lru_cache(maxsize=4096)
-def _parse(text: str) -> Action:
-    """parse(), once per action text: the same moves come back in every state."""
-    return parse(text)
 
 
 def expand(search: _Search, k: Kernel, path: tuple[str, ...], n: int, keep: bool) -> list[State]:
@@ -591,14 +581,14 @@ def _expand(
     the last move is applied to parent itself, which the caller no longer needs.
     """
     prefix, k = search.universe.prefix, None
-    leaf = search.dedup and not keep and not search.leaves  # checked, not merged
+    leaf = search.unmerged(keep)
     actions_here = moves(parent, search.universe, n)
     last = len(actions_here) - 1
     for i, action in enumerate(actions_here):
         if k is None:
             k = parent if consume and i == last else clone(parent)
         try:
-            perform(k, _parse(action), action)
+            perform(k, parse(action), action)  # parse() is cached
         except CowError:
             continue
         except Exception as e:
@@ -781,7 +771,7 @@ def explore(
         last_start, before = time.perf_counter(), search.transitions
         report = _reporter(progress, search, f"depth {n}/{depth}", len(frontier), start)
         frontier = _expand_frontier(search, frontier, n, n < depth, jobs, report)
-        new_states.append(None if dedup and not leaves and n == depth else len(frontier))
+        new_states.append(None if search.unmerged(n < depth) else len(frontier))
         explored.append(search.transitions - before)
         times.append(time.perf_counter() - last_start)
         if progress:
